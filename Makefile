@@ -1,0 +1,47 @@
+# dynrec — run `make help` for the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+# CPU wheel of torch by default. On a GPU box, install the CUDA build you want into .venv
+# first (see README, "GPU boxes"): `make install` keeps a torch that is already there.
+TORCH_SPEC ?= torch==2.13.0
+TORCH_PIP_ARGS ?=
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PY) -c "import torch" 2>/dev/null || $(PIP) install -q $(TORCH_PIP_ARGS) "$(TORCH_SPEC)"
+	$(PIP) install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed ## create .venv and install dynrec with its test tools
+
+demo: install ## train and evaluate the default model on the shipped sample, print the metrics
+	$(VENV)/bin/dynrec train run_dir=runs/demo
+
+test: install ## run the whole test suite (unit, config, cli, e2e, README)
+	$(PY) -m pytest -q -p no:cacheprovider
+
+test-fast: install ## the suite without the slow tests
+	$(PY) -m pytest -q -m "not slow" -p no:cacheprovider
+
+bench: install ## quality and speed tables on ../shared/datasets (writes benchmarks/results/)
+	$(PY) benchmarks/run.py
+
+bench-quick: install ## a few-minute subset of the benchmarks
+	$(PY) benchmarks/run.py --quick
+
+clean: ## remove the environment and run folders
+	rm -rf $(VENV) runs outputs multirun
+
+.PHONY: help install demo test test-fast bench bench-quick clean

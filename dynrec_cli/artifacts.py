@@ -1,0 +1,155 @@
+"""Atomic writes, content hashes and stage manifests.
+
+Every artifact goes through a temporary path in the same folder and a rename, so a crash never
+leaves half a file. A stage writes its whole folder under a temporary name and renames it into
+place once its manifest is written: a stage folder either is complete or does not exist.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from dynrec_cli import __version__
+from dynrec_cli.errors import ArtifactError
+
+MANIFEST = "manifest.json"
+# Bumped when a stage's artifact format changes, so old run folders are refused, not misread.
+ARTIFACT_VERSION = 1
+
+
+def file_hash(path: Path, chunk: int = 1 << 20) -> str:
+    """sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def config_hash(sections: Mapping[str, Any]) -> str:
+    """Stable hash of config sections (resolved, keys sorted)."""
+    plain = {
+        key: OmegaConf.to_container(value, resolve=True) if isinstance(value, DictConfig) else value
+        for key, value in sections.items()
+    }
+    text = json.dumps(plain, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_json(path: Path, payload: Any) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError as exc:
+        raise ArtifactError(f"{path}: missing") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ArtifactError(f"{path}: not valid JSON ({exc})") from exc
+
+
+class StageFolder:
+    """A stage's output folder, written under a temporary name and swapped in on `commit`."""
+
+    def __init__(self, final: Path) -> None:
+        self.final = Path(final)
+        self.final.parent.mkdir(parents=True, exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix=f".{self.final.name}.", dir=self.final.parent))
+
+    def commit(self, manifest: dict[str, Any]) -> None:
+        """Write the manifest last, then replace the old folder by the new one."""
+        manifest["outputs"] = {
+            str(p.relative_to(self.path)): file_hash(p)
+            for p in sorted(self.path.rglob("*"))
+            if p.is_file()
+        }
+        write_json(self.path / MANIFEST, manifest)
+        trash = None
+        if self.final.exists():
+            trash = self.final.with_name(f".{self.final.name}.old-{os.getpid()}-{time.time_ns()}")
+            os.replace(self.final, trash)
+        os.replace(self.path, self.final)
+        if trash is not None:
+            shutil.rmtree(trash, ignore_errors=True)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def new_manifest(stage: str, seed: int, cfg_hash: str, inputs: dict[str, str]) -> dict[str, Any]:
+    return {
+        "stage": stage,
+        "dynrec_version": __version__,
+        "artifact_version": ARTIFACT_VERSION,
+        "seed": seed,
+        "config_hash": cfg_hash,
+        "inputs": inputs,
+        "figures": {},
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def load_manifest(stage_dir: Path) -> dict[str, Any] | None:
+    """The manifest of a complete stage folder, or None when the stage has not run."""
+    path = Path(stage_dir) / MANIFEST
+    if not path.exists():
+        return None
+    manifest = read_json(path)
+    if manifest.get("artifact_version") != ARTIFACT_VERSION:
+        raise ArtifactError(
+            f"{path}: written by dynrec {manifest.get('dynrec_version', '?')} with artifact "
+            f"version {manifest.get('artifact_version')}, this is {ARTIFACT_VERSION} "
+            "(rerun with --force or use a new run_dir=)"
+        )
+    return manifest
+
+
+def fingerprint(manifest: Mapping[str, Any]) -> str:
+    """What downstream stages record as this stage's identity: its config and inputs."""
+    payload = json.dumps(
+        {"config": manifest["config_hash"], "inputs": manifest["inputs"], "outputs": manifest["outputs"]},
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def verified_file(stage_dir: Path, name: str) -> Path:
+    """Path of a stage output, after checking its hash against the stage's manifest."""
+    manifest = load_manifest(stage_dir)
+    if manifest is None:
+        raise ArtifactError(f"{stage_dir}: the stage has not run (no {MANIFEST})")
+    path = Path(stage_dir) / name
+    expected = manifest["outputs"].get(name)
+    if expected is None or not path.exists():
+        raise ArtifactError(f"{path}: missing from the stage's outputs")
+    if file_hash(path) != expected:
+        raise ArtifactError(f"{path}: content does not match its manifest (changed or corrupted)")
+    return path

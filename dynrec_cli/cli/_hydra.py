@@ -1,0 +1,135 @@
+"""The only Hydra set-up code: compose a verb's config, or hand a sweep to `@hydra.main`."""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+from dynrec_cli.errors import ConfigError
+
+CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+VERBS = ("train", "prepare", "pretrain", "finetune", "capture", "rank", "evaluate")
+
+
+def _search_path(config_dir: Path | None) -> list[str]:
+    if config_dir is None:
+        return []
+    if not config_dir.is_dir():
+        raise ConfigError(f"--config-dir {config_dir}: not a folder")
+    return [f"hydra.searchpath=[file://{config_dir.resolve()}]"]
+
+
+def compose_config(verb: str, overrides: list[str], config_dir: Path | None = None) -> DictConfig:
+    """Compose `verb`'s primary config with overrides; struct mode stays on."""
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    everything = _search_path(config_dir) + list(overrides)
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            cfg = compose(config_name=verb, overrides=everything)
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise ConfigError(_explain(verb, overrides, config_dir, exc)) from None
+    return cfg
+
+
+def _explain(verb: str, overrides: list[str], config_dir: Path | None, exc: Exception) -> str:
+    """One line: which override failed, and the valid keys near the typo."""
+    from hydra import compose, initialize_config_dir
+
+    groups = [o for o in overrides if "=" in o and "." not in o.split("=", 1)[0].lstrip("+~")]
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            base = compose(config_name=verb, overrides=_search_path(config_dir) + groups)
+    except Exception:  # the group choice itself is wrong: Hydra's message names the options
+        return _one_line(exc)
+    for override in overrides:
+        key = override.split("=", 1)[0]
+        if key.startswith(("+", "~")) or key.startswith("hydra.") or "=" not in override:
+            continue
+        missing = _first_missing(base, key.split("."))
+        if missing is not None:
+            parent, leaf, valid = missing
+            near = difflib.get_close_matches(leaf, valid, n=3)
+            prefix = f"{parent}." if parent else ""
+            hint = f" Did you mean {', '.join(prefix + n for n in near)}?" if near else ""
+            where = f"under '{parent}'" if parent else "at the top level"
+            return f"unknown config key '{key}'.{hint} Valid keys {where}: {', '.join(valid)}"
+    return _one_line(exc)
+
+
+def _first_missing(cfg: DictConfig, parts: list[str]) -> tuple[str, str, list[str]] | None:
+    """(parent path, missing part, valid keys of the parent) for the first part not in cfg."""
+    node = cfg
+    for depth, part in enumerate(parts):
+        if not isinstance(node, DictConfig):
+            return None
+        if part not in node:
+            return ".".join(parts[:depth]), part, [str(k) for k in node.keys()]
+        node = node[part]
+    return None
+
+
+def _one_line(exc: Exception) -> str:
+    text = " ".join(str(exc).split())
+    return text.replace("\n", " ")
+
+
+def run_sweep(verb: str, overrides: list[str], config_dir: Path | None, task: Callable[[DictConfig], object]) -> None:
+    """Hand the sweep to a real `@hydra.main` so the whole sweep grammar and plugins work.
+
+    With `run_dir=DIR` the jobs go to DIR/<job number>; otherwise to runs/multirun/<time>/<n>.
+    """
+    import hydra
+    from hydra.core.hydra_config import HydraConfig
+
+    args = []
+    for override in overrides:
+        if override.startswith("run_dir="):
+            args.append(f"hydra.sweep.dir={override.split('=', 1)[1]}")
+        else:
+            args.append(override)
+
+    @hydra.main(config_path=str(CONF_DIR), config_name=verb, version_base="1.3")
+    def job(cfg: DictConfig) -> object:
+        hydra_cfg = HydraConfig.get()
+        with open_dict(cfg):
+            cfg.run_dir = str(Path(hydra_cfg.sweep.dir) / hydra_cfg.sweep.subdir)
+        return task(cfg)
+
+    saved = sys.argv
+    sys.argv = ["dynrec", "--multirun", *_search_path(config_dir), *args]
+    try:
+        job()
+    finally:
+        sys.argv = saved
+
+
+def group_sources(verb: str, overrides: list[str], config_dir: Path | None) -> list[str]:
+    """'group/option  file' for each config the defaults list loaded, in load order."""
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    everything = _search_path(config_dir) + list(overrides)
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        loader = GlobalHydra.instance().config_loader()
+        defaults = loader.compute_defaults_list(config_name=verb, overrides=everything, run_mode=_run_mode())
+    lines = []
+    for node in defaults.defaults:
+        if node.config_path is None or node.config_path.startswith(("hydra/", "_dummy")) or node.package.startswith("hydra"):
+            continue
+        mine = config_dir is not None and (config_dir / f"{node.config_path}.yaml").exists()
+        origin = config_dir / f"{node.config_path}.yaml" if mine else CONF_DIR / f"{node.config_path}.yaml"
+        lines.append(f"{node.config_path:<24} {origin}")
+    return lines
+
+
+def _run_mode():  # noqa: ANN202 - Hydra's enum
+    from hydra.types import RunMode
+
+    return RunMode.RUN

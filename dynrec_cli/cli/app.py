@@ -1,0 +1,87 @@
+"""The Typer app. Only dispatch lives here: every scientific setting is a Hydra key.
+
+Heavy imports (torch, transformers, pandas) happen inside the commands so `dynrec --help`
+answers at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from dynrec_cli.cli import verbs
+
+app = typer.Typer(
+    name="dynrec",
+    help=(
+        "Train, run and evaluate recommenders that follow users' changing interests.\n\n"
+        "Pipeline: prepare → pretrain → finetune → capture → rank → evaluate. Every command "
+        "takes Hydra overrides (key=value), e.g. `dynrec train model=sasrec run_dir=runs/a`."
+    ),
+    pretty_exceptions_show_locals=False,
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
+)
+config_app = typer.Typer(help="Inspect the composed configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+Overrides = Annotated[Optional[list[str]], typer.Argument(help="Hydra overrides, key=value.", show_default=False)]
+ConfigDir = Annotated[
+    Optional[Path],
+    typer.Option("--config-dir", help="A folder of your own configs, searched before dynrec's."),
+]
+Multirun = Annotated[bool, typer.Option("-m", "--multirun", help="Run a Hydra sweep (a,b lists, ranges).")]
+PrintConfig = Annotated[bool, typer.Option("--print-config", help="Print the composed config and exit.")]
+Force = Annotated[bool, typer.Option("--force", help="Redo stages even when their inputs are unchanged.")]
+FailUnder = Annotated[
+    Optional[list[str]],
+    typer.Option("--fail-under", help="KEY=VALUE: exit 1 when a figure is below VALUE (repeatable).", show_default=False),
+]
+
+
+def _command(verb: str, doc: str) -> None:
+    @app.command(verb, help=doc)
+    def command(
+        overrides: Overrides = None,
+        config_dir: ConfigDir = None,
+        multirun: Multirun = False,
+        print_config: PrintConfig = False,
+        force: Force = False,
+    ) -> None:
+        verbs.run_verb(verb, overrides or [], config_dir, multirun, print_config, force)
+
+
+_command("train", "Run every stage in order, skipping those whose inputs and config are unchanged.")
+_command("prepare", "Read a behaviour log and catalogue, clean, filter, split; write Parquet tables.")
+_command(
+    "pretrain",
+    "Load the language model and encode item text (`encoder=`). ID-only models (pop, sasrec, "
+    "gru4rec) need no language model: the stage records that and passes.",
+)
+_command("finetune", "Train the model (`model=`; the adapter for language-model models) with early stopping.")
+_command("capture", "Compute each user's interest representation from their history.")
+_command("rank", "Write the top-K list per user, excluding what they have seen.")
+
+
+@app.command("evaluate", help="Full-ranking metrics of a run; gates CI with --fail-under.")
+def evaluate(
+    overrides: Overrides = None,
+    config_dir: ConfigDir = None,
+    multirun: Multirun = False,
+    print_config: PrintConfig = False,
+    force: Force = False,
+    fail_under: FailUnder = None,
+) -> None:
+    verbs.run_verb("evaluate", overrides or [], config_dir, multirun, print_config, force, fail_under or [])
+
+
+@config_app.command("show", help="Print the composed config of a verb and where each group option came from.")
+def config_show(
+    overrides: Overrides = None,
+    config_dir: ConfigDir = None,
+    verb: Annotated[str, typer.Option("--verb", help="Which command's config.")] = "train",
+) -> None:
+    verbs.show_config(verb, overrides or [], config_dir)

@@ -1,0 +1,129 @@
+"""What every pipeline verb does: compose the config, run the stages, turn our errors into exit 2."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from dynrec_cli.cli import _hydra
+from dynrec_cli.errors import ConfigError, DynrecError
+
+console = Console(stderr=True)
+RUN_OVERRIDES = "overrides.json"
+
+
+def setup_logging() -> None:
+    from rich.logging import RichHandler
+
+    root = logging.getLogger()
+    if not any(isinstance(h, RichHandler) for h in root.handlers):
+        root.handlers = [RichHandler(console=console, show_path=False, rich_tracebacks=False)]
+        root.setLevel(logging.INFO)
+
+
+def _override_key(override: str) -> str:
+    return override.split("=", 1)[0].lstrip("+~")
+
+
+def with_run_overrides(overrides: list[str]) -> list[str]:
+    """Prepend the overrides an existing run folder was made with, so `dynrec evaluate
+    run_dir=DIR eval.ks=[10]` re-evaluates that run with only `eval.ks` changed."""
+    run_dirs = [o.split("=", 1)[1] for o in overrides if o.startswith("run_dir=")]
+    if not run_dirs:
+        return overrides
+    saved = Path(run_dirs[-1]) / RUN_OVERRIDES
+    if not saved.exists():
+        return overrides
+    try:
+        recorded = json.loads(saved.read_text())
+    except json.JSONDecodeError as exc:
+        raise DynrecError(f"{saved}: not valid JSON ({exc}); remove it or use a new run_dir=") from None
+    given = {_override_key(o) for o in overrides}
+    return [o for o in recorded if _override_key(o) not in given] + overrides
+
+
+def parse_gates(items: list[str]) -> dict[str, float]:
+    gates: dict[str, float] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        try:
+            gates[key] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise ConfigError(f"--fail-under {item}: expected KEY=NUMBER, e.g. test/ndcg@10=0.05")
+    return gates
+
+
+def check_gates(gates: dict[str, float], metrics: dict[str, float]) -> list[str]:
+    unknown = [key for key in gates if key not in metrics]
+    if unknown:
+        raise ConfigError(
+            f"--fail-under: unknown metric {', '.join(unknown)}; valid keys: {', '.join(sorted(metrics))}"
+        )
+    return [f"{key} = {metrics[key]:.4f} < {limit}" for key, limit in gates.items() if metrics[key] < limit]
+
+
+def run_verb(
+    verb: str,
+    overrides: list[str],
+    config_dir: Path | None,
+    multirun: bool,
+    print_config: bool,
+    force: bool,
+    fail_under: list[str] | tuple[str, ...] = (),
+) -> None:
+    setup_logging()
+    try:
+        gates = parse_gates(list(fail_under))
+        from dynrec_cli import pipeline
+
+        if multirun:
+            _hydra.run_sweep(verb, overrides, config_dir, lambda cfg: pipeline.run_task(cfg, verb, force=force))
+            return
+        overrides = with_run_overrides(overrides)
+        cfg = _hydra.compose_config(verb, overrides, config_dir)
+        if print_config:
+            from omegaconf import OmegaConf
+
+            typer.echo(OmegaConf.to_yaml(cfg, resolve=True))
+            return
+        metrics = pipeline.run_task(cfg, verb, force=force, overrides=overrides)
+        failed = check_gates(gates, metrics)
+    except DynrecError as exc:
+        console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        console.print("[red]interrupted[/red]")
+        raise typer.Exit(130) from None
+    if failed:
+        for line in failed:
+            console.print(f"[bold red]gate failed:[/bold red] {line}", highlight=False)
+        raise typer.Exit(1)
+
+
+def show_config(verb: str, overrides: list[str], config_dir: Path | None) -> None:
+    """Print the composed config, then which option of each group was chosen and from where."""
+    from omegaconf import OmegaConf
+
+    setup_logging()
+    if verb not in _hydra.VERBS:
+        console.print(f"[bold red]error:[/bold red] --verb {verb}: choose one of {', '.join(_hydra.VERBS)}")
+        raise typer.Exit(2)
+    try:
+        overrides = with_run_overrides(overrides)
+        cfg = _hydra.compose_config(verb, overrides, config_dir)
+        sources = _hydra.group_sources(verb, overrides, config_dir)
+    except DynrecError as exc:
+        console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    typer.echo(OmegaConf.to_yaml(cfg, resolve=False))
+    typer.echo("# where it came from")
+    for line in sources:
+        typer.echo(f"#   {line}")
+    if overrides:
+        typer.echo(f"#   overrides: {' '.join(overrides)}")

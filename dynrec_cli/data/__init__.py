@@ -1,0 +1,1 @@
+"""Data: schema, readers (CSV/Parquet/presets), cleaning, filters, splits and sequences."""

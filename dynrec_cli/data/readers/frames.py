@@ -1,0 +1,90 @@
+"""Build the event and catalogue frames every reader returns, checking ids and ratings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dynrec_cli.data.types import EVENT, ITEM, RATING, ROW, TIME, USER
+from dynrec_cli.errors import DataError
+
+
+def ids(values: pd.Series, path: Path, column: str) -> pd.Series:
+    """Ids as stripped str; whole floats (from Parquet) lose their `.0`.
+
+    Args:
+        values: the id column; its index holds line numbers.
+        path: the file, for messages.
+        column: the column name, for messages.
+
+    Raises:
+        DataError: at the first empty or missing id.
+    """
+    if pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
+        values = values.astype("Int64")
+    missing = values.isna()
+    out = values.astype(str).str.strip().where(~missing, "")
+    empty = (out == "").to_numpy()
+    if empty.any():
+        line = int(values.index[np.argmax(empty)])
+        raise DataError(path, "empty or missing id", row=line, column=column)
+    return out
+
+
+def ratings(values: pd.Series, path: Path, column: str) -> np.ndarray:
+    """Ratings as float64.
+
+    Raises:
+        DataError: at the first value that is not a number.
+    """
+    out = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        first = int(np.argmax(bad))
+        raise DataError(path, f"rating '{values.iloc[first]}' is not a number",
+                        row=int(values.index[first]), column=column)
+    return out
+
+
+def events_frame(
+    user: pd.Series,
+    item: pd.Series,
+    time: np.ndarray,
+    rows: np.ndarray,
+    rating: np.ndarray | None = None,
+    event: pd.Series | None = None,
+) -> pd.DataFrame:
+    """The raw event table of RawData: user, item (str), time (int64), [rating], [event], row."""
+    columns = {USER: np.asarray(user, dtype=object), ITEM: np.asarray(item, dtype=object),
+               TIME: np.asarray(time, dtype=np.int64)}
+    if rating is not None:
+        columns[RATING] = np.asarray(rating, dtype=float)
+    if event is not None:
+        columns[EVENT] = np.asarray(event.astype(object).fillna("").astype(str), dtype=object)
+    columns[ROW] = np.asarray(rows, dtype=np.int64)
+    return pd.DataFrame(columns)
+
+
+def items_frame(item: pd.Series, text: pd.DataFrame) -> pd.DataFrame:
+    """The catalogue of RawData: column `item` plus `text`'s columns as str ("" for missing)."""
+    out = pd.DataFrame({ITEM: np.asarray(item, dtype=object)})
+    for name in text.columns:
+        out[name] = np.asarray(text[name].astype(object).where(text[name].notna(), "")
+                               .astype(str), dtype=object)
+    return out
+
+
+def unique_ids(values: pd.Series, path: Path, column: str) -> None:
+    """Check that ids (of a catalogue, or users of a one-line-per-user file) are unique.
+
+    Raises:
+        DataError: naming both lines of the first repeated id.
+    """
+    repeated = values.duplicated(keep=False).to_numpy()
+    if repeated.any():
+        value = values.iloc[int(np.argmax(repeated))]
+        first, second = values.index[(values == value).to_numpy()][:2]
+        raise DataError(path, f"id '{value}' appears twice, on rows {first} and {second}",
+                        row=int(second), column=column, fix="keep one row per id")

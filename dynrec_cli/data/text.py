@@ -1,0 +1,87 @@
+"""The text a language model reads for each item, built from the catalogue's columns."""
+
+from __future__ import annotations
+
+from string import Formatter
+
+import numpy as np
+import pandas as pd
+
+from dynrec_cli.errors import ConfigError
+
+# Columns that identify an item rather than describe it.
+_ID_COLUMNS = ("item", "item_id", "item_idx")
+
+
+def build_item_text(
+    items: pd.DataFrame, fields: list[str], template: str | None
+) -> tuple[pd.Series, dict[str, float]]:
+    """Build one text per item.
+
+    Without a template the non-empty `fields` are joined in order with ". ". With one, such as
+    "{title} ({year}). Genres: {genres}.", each row is formatted; an item whose template
+    fields are all empty gets "" rather than the template's bare punctuation.
+
+    Args:
+        items: the item table, one row per item, with text columns (NaN reads as empty).
+        fields: the columns joined when there is no template.
+        template: a `str.format` template naming columns, or None.
+
+    Returns:
+        (n_items,) str texts aligned with `items`, and stats
+        `{"items_without_text": int, "mean_chars": float}`.
+
+    Raises:
+        ConfigError: a field or template placeholder is not a column of `items`.
+    """
+    names = _template_fields(template) if template is not None else list(fields)
+    _check_fields(items, names, "template" if template is not None else "text_fields")
+    values = {name: _clean(items[name]) for name in names}
+    if template is None:
+        text = _join(values, items.index)
+    else:
+        rows = pd.DataFrame(values, index=items.index).to_dict("records")
+        text = pd.Series([template.format(**row) for row in rows], index=items.index, dtype=object)
+        text = text.str.strip()
+    if names:
+        # A row with nothing to say gets "", not "(). Genres: ."
+        empty = np.logical_and.reduce([(v == "").to_numpy() for v in values.values()])
+        text = text.mask(empty, "")
+    else:
+        text = pd.Series("", index=items.index, dtype=object)
+    lengths = text.str.len()
+    stats = {
+        "items_without_text": int((lengths == 0).sum()),
+        "mean_chars": float(lengths.mean()) if len(text) else 0.0,
+    }
+    return text, stats
+
+
+def _template_fields(template: str) -> list[str]:
+    names = [name for _, name, _, _ in Formatter().parse(template) if name is not None]
+    if any(name == "" or name.isdigit() for name in names):
+        raise ConfigError(f"item-text template {template!r} must name its fields, e.g. {{title}}")
+    # "{a.b}" / "{a[0]}" address a part of field a.
+    return list(dict.fromkeys(name.split(".")[0].split("[")[0] for name in names))
+
+
+def _check_fields(items: pd.DataFrame, names: list[str], what: str) -> None:
+    unknown = [name for name in names if name not in items.columns]
+    if unknown:
+        available = [c for c in items.columns if c not in _ID_COLUMNS]
+        raise ConfigError(
+            f"item-text {what} uses {unknown[0]!r}, which the catalogue does not have; "
+            f"available fields: {', '.join(map(str, available)) or '(none)'}"
+        )
+
+
+def _clean(column: pd.Series) -> pd.Series:
+    return column.fillna("").astype(str).str.strip()
+
+
+def _join(values: dict[str, pd.Series], index: pd.Index) -> pd.Series:
+    text = pd.Series("", index=index, dtype=object)
+    for value in values.values():  # loops over fields, not rows
+        sep = np.where((text != "") & (value != ""), ". ", "")
+        text = text + sep + value
+    return text

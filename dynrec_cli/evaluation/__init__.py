@@ -1,0 +1,1 @@
+"""Evaluation: ranking metrics (pure tensor functions), segments, significance and reports."""

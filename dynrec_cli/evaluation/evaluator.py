@@ -1,0 +1,83 @@
+"""Full-ranking evaluation of a model on one split, user chunk by user chunk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from dynrec_cli.data.sequences import UserSequences, csr_rows, last_window, padded_targets
+from dynrec_cli.evaluation.metrics import compute_user_metrics, item_coverage
+from dynrec_cli.ranking.scoring import topk_for_users
+
+
+@dataclass
+class SplitResult:
+    """Per-user figures of one split: users (n,), metrics name → (n,), top-K lists (n, K)."""
+
+    users: np.ndarray
+    per_user: dict[str, np.ndarray]
+    topk: np.ndarray
+    n_items: int
+
+    def summary(self, prefix: str, ks: list[int]) -> dict[str, float]:
+        out = {f"{prefix}/{name}": float(values.mean()) if len(values) else 0.0 for name, values in self.per_user.items()}
+        topk = torch.from_numpy(self.topk)
+        for k in ks:
+            out[f"{prefix}/coverage@{k}"] = item_coverage(topk, k, self.n_items) if len(self.users) else 0.0
+        out[f"{prefix}/users"] = float(len(self.users))
+        return out
+
+
+def evaluable_users(history: UserSequences, targets: UserSequences) -> np.ndarray:
+    """Users with at least one target and one history event."""
+    return np.flatnonzero((targets.lengths() > 0) & (history.lengths() > 0))
+
+
+@torch.inference_mode()
+def evaluate_split(
+    model: torch.nn.Module,
+    history: UserSequences,
+    targets: UserSequences,
+    exclude: UserSequences | None,
+    ks: list[int],
+    max_len: int,
+    user_chunk: int,
+    item_chunk: int,
+    device: torch.device,
+) -> SplitResult:
+    """Rank every item for each evaluable user and score the lists against the targets.
+
+    Args:
+        history: what the model reads for each user (its last `max_len` events).
+        targets: the held-out events of each user.
+        exclude: events never recommended back (usually the whole history), or None.
+    """
+    users = evaluable_users(history, targets)
+    item_vecs = model.item_vectors().float()
+    k = max(ks)
+    per_user: dict[str, list[Tensor]] = {}
+    lists = []
+    for start in range(0, len(users), user_chunk):
+        chunk = users[start : start + user_chunk]
+        items, times = last_window(history, chunk, max_len)
+        user_vecs = model.user_vectors(items.to(device), times.to(device)).float()
+        pairs = None
+        if exclude is not None:
+            rows, seen = csr_rows(exclude, chunk)
+            pairs = (rows.to(device), seen.to(device))
+        _, top = topk_for_users(user_vecs, item_vecs, k, item_chunk, pairs)
+        for name, values in compute_user_metrics(top.cpu(), padded_targets(targets, chunk), ks).items():
+            per_user.setdefault(name, []).append(values)
+        lists.append(top.cpu())
+    n_items = item_vecs.shape[0] - 1
+    if not lists:
+        return SplitResult(users, {}, np.zeros((0, k), dtype=np.int64), n_items)
+    return SplitResult(
+        users=users,
+        per_user={name: torch.cat(parts).numpy() for name, parts in per_user.items()},
+        topk=torch.cat(lists).numpy(),
+        n_items=n_items,
+    )

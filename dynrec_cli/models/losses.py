@@ -1,0 +1,39 @@
+"""Next-item losses over the catalogue: full softmax, and sampled softmax with log-Q correction."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def full_softmax_loss(hidden: Tensor, items: Tensor, targets: Tensor, temperature: float) -> Tensor:
+    """Cross-entropy of the target against every item.
+
+    Args:
+        hidden: (N, d) user states at the positions that have a target.
+        items: (n_items + 1, d) item table; row 0 is padding and never a class.
+        targets: (N,) item indices in 1..n_items.
+    """
+    logits = hidden @ items[1:].T / temperature  # (N, n_items)
+    return F.cross_entropy(logits.float(), targets - 1)
+
+
+def sampled_softmax_loss(
+    hidden: Tensor, items: Tensor, targets: Tensor, negatives: Tensor, log_q: Tensor, temperature: float
+) -> Tensor:
+    """Softmax over the target and negatives shared by the batch, with log-Q correction.
+
+    Subtracting log Q(item) from each logit makes the sampled loss an unbiased estimate of the
+    full softmax's gradient when negatives are drawn by popularity (Bengio & Senecal; Yi et al.).
+
+    Args:
+        hidden: (N, d); items: (n_items + 1, d); targets: (N,).
+        negatives: (S,) item indices drawn from Q; log_q: (n_items + 1,) log sampling probabilities.
+    """
+    positive = (hidden * items[targets]).sum(-1, keepdim=True) / temperature - log_q[targets, None]
+    negative = hidden @ items[negatives].T / temperature - log_q[negatives][None, :]
+    # a sampled negative equal to the target is not a negative
+    negative = negative.masked_fill(negatives[None, :] == targets[:, None], float("-inf"))
+    logits = torch.cat([positive, negative], dim=1).float()
+    return F.cross_entropy(logits, torch.zeros(len(targets), dtype=torch.long, device=logits.device))

@@ -1,0 +1,1 @@
+"""Ranking: exact chunked top-K, ANN, re-ranking strategies and explanations."""

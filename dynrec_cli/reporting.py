@@ -1,0 +1,49 @@
+"""Rich tables on the terminal: data set statistics and metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+
+
+def print_dataset_stats(stats: dict[str, Any]) -> None:
+    table = Table(title="prepared data", show_header=False)
+    lengths = stats.get("sequence_length", {})
+    splits = stats.get("events_per_split", {})
+    rows = [
+        ("users", f"{stats['users']:,}"),
+        ("items", f"{stats['items']:,}"),
+        ("events", f"{stats['events']:,}"),
+        ("density", f"{stats['density']:.4%}"),
+        ("train / valid / test events", " / ".join(f"{splits.get(s, 0):,}" for s in ("train", "valid", "test"))),
+        ("sequence length min / median / p90 / max", " / ".join(str(lengths.get(q, "")) for q in ("min", "median", "p90", "max"))),
+        ("duplicates removed", f"{stats.get('duplicates_removed', 0):,}"),
+        ("items without text", f"{stats.get('items_without_text', 0):,}"),
+        ("cold test targets", f"{stats.get('cold_test_targets', 0):,}"),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)
+
+
+def print_metrics(metrics: dict[str, float], title: str = "metrics") -> None:
+    """One row per split and metric family, one column per K."""
+    grouped: dict[tuple[str, str], dict[str, float]] = {}
+    for key, value in metrics.items():
+        split, _, name = key.partition("/")
+        metric, _, k = name.partition("@")
+        if k:
+            grouped.setdefault((split, metric), {})[k] = value
+    ks = sorted({k for row in grouped.values() for k in row}, key=int)
+    table = Table(title=title)
+    table.add_column("split")
+    table.add_column("metric")
+    for k in ks:
+        table.add_column(f"@{k}", justify="right")
+    for (split, metric), row in grouped.items():
+        table.add_row(split, metric, *(f"{row[k]:.4f}" if k in row else "" for k in ks))
+    console.print(table)

@@ -1,0 +1,58 @@
+"""evaluate: full-ranking metrics on the valid and test splits; writes DIR/metrics.json."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from omegaconf import DictConfig
+
+from dynrec_cli import artifacts
+from dynrec_cli.data.sequences import split_views
+from dynrec_cli.errors import ConfigError
+from dynrec_cli.evaluation.evaluator import evaluate_split
+from dynrec_cli.stages.base import Stage, StageContext
+from dynrec_cli.training.checkpoint import load_model
+from dynrec_cli.training.device import resolve_device
+
+SPLITS = ("valid", "test")
+
+
+class EvaluateStage(Stage):
+    NAME = "evaluate"
+    DEPENDS = ("prepare", "finetune")
+
+    def config_sections(self, cfg: DictConfig) -> dict[str, Any]:
+        return {"eval": {k: v for k, v in cfg.eval.items() if k not in ("user_chunk", "item_chunk")}}
+
+    def run(self, ctx: StageContext, out: Path) -> dict[str, Any]:
+        cfg, prepared = ctx.cfg.eval, ctx.prepared()
+        unknown = [s for s in cfg.splits if s not in SPLITS]
+        if unknown:
+            raise ConfigError(f"eval.splits: unknown split {', '.join(unknown)}; choose from {', '.join(SPLITS)}")
+        device = resolve_device(ctx.cfg.trainer.device)
+        model = load_model(ctx.stage_dir("finetune")).to(device)
+        views = split_views(prepared.events, prepared.n_users)
+        ks = sorted(int(k) for k in cfg.ks)
+        plan = {"valid": (views.train, views.valid), "test": (views.train_valid, views.test)}
+        metrics: dict[str, float] = {}
+        frames = []
+        for name in cfg.splits:
+            history, targets = plan[name]
+            result = evaluate_split(
+                model, history, targets, history if cfg.exclude_history else None, ks,
+                getattr(model, "max_len", 1), int(cfg.user_chunk), int(cfg.item_chunk), device,
+            )
+            metrics.update(result.summary(name, ks))
+            frame = pd.DataFrame({"split": name, "user_id": prepared.users["user_id"].to_numpy()[result.users]})
+            frames.append(frame.assign(**result.per_user))
+        pd.concat(frames, ignore_index=True).to_parquet(out / "per_user.parquet", index=False)
+        artifacts.write_json(out / "metrics.json", metrics)
+        return metrics
+
+    def report(self, ctx: StageContext, manifest: dict[str, Any]) -> None:
+        from dynrec_cli.reporting import print_metrics
+
+        artifacts.write_json(ctx.run_dir / "metrics.json", manifest["figures"])
+        print_metrics(manifest["figures"], title=f"metrics of {ctx.run_dir}")

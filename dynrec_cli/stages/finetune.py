@@ -1,0 +1,90 @@
+"""finetune: train the model (`model=`) with early stopping on the valid objective."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from dynrec_cli import artifacts
+from dynrec_cli.data.sequences import split_views, training_windows
+from dynrec_cli.evaluation.evaluator import evaluate_split
+from dynrec_cli.stages.base import Stage, StageContext
+from dynrec_cli.training.checkpoint import build_model, save_model
+from dynrec_cli.training.device import resolve_device, resolve_precision
+from dynrec_cli.training.loop import LoopSettings, fit
+
+log = logging.getLogger(__name__)
+
+
+def model_kwargs(model_cfg: DictConfig, n_items: int) -> tuple[str, dict[str, Any]]:
+    kwargs = OmegaConf.to_container(model_cfg, resolve=True)
+    target = kwargs.pop("_target_")
+    kwargs["n_items"] = n_items
+    return target, kwargs
+
+
+class FinetuneStage(Stage):
+    NAME = "finetune"
+    DEPENDS = ("prepare", "pretrain")
+
+    def config_sections(self, cfg: DictConfig) -> dict[str, Any]:
+        return {"model": cfg.model, "trainer": cfg.trainer, "seed": cfg.seed, "eval.exclude_history": cfg.eval.exclude_history}
+
+    def run(self, ctx: StageContext, out: Path) -> dict[str, Any]:
+        cfg, prepared = ctx.cfg, ctx.prepared()
+        torch.manual_seed(int(cfg.seed))
+        if cfg.trainer.threads:
+            torch.set_num_threads(int(cfg.trainer.threads))
+        views = split_views(prepared.events, prepared.n_users)
+        device = resolve_device(cfg.trainer.device)
+        target, kwargs = model_kwargs(cfg.model, prepared.n_items)
+        model = build_model(target, kwargs).to(device)
+        counts = torch.bincount(torch.from_numpy(views.train.items), minlength=prepared.n_items + 1)
+        figures: dict[str, Any] = {"model": target, "parameters": sum(p.numel() for p in model.parameters())}
+        if not model.trainable:
+            model.fit(torch.from_numpy(views.train.items).to(device))
+        else:
+            model.set_item_counts(counts)
+            figures.update(self._train(ctx, model, views, device, out))
+        save_model(model, target, kwargs, out)
+        return figures
+
+    def _train(self, ctx: StageContext, model: torch.nn.Module, views: Any, device: torch.device, out: Path) -> dict[str, Any]:
+        cfg = ctx.cfg
+        windows = training_windows(views.train, model.max_len)
+        exclude = views.train if cfg.eval.exclude_history else None
+        split_name, metric = cfg.trainer.objective.split("/", 1)
+
+        def validate(m: torch.nn.Module) -> dict[str, float]:
+            result = evaluate_split(
+                m, views.train, views.valid, exclude, [int(k) for k in cfg.eval.ks], m.max_len,
+                int(cfg.eval.user_chunk), int(cfg.eval.item_chunk), device,
+            )
+            return {f"{split_name}/{name}": float(v.mean()) for name, v in result.per_user.items()}
+
+        settings = LoopSettings(
+            epochs=int(cfg.trainer.epochs), batch_size=int(cfg.trainer.batch_size), patience=int(cfg.trainer.patience),
+            objective=str(cfg.trainer.objective), eval_every=int(cfg.trainer.eval_every),
+            grad_clip=cfg.trainer.grad_clip, max_minutes=cfg.trainer.max_minutes, seed=int(cfg.seed),
+        )
+        result = fit(
+            model, windows, validate, instantiate(cfg.trainer.optimizer), settings, device,
+            resolve_precision(cfg.trainer.precision, device),
+        )
+        artifacts.write_json(out / "history.json", result.history)
+        epochs = len(result.history)
+        return {
+            "windows": len(windows[0]),
+            "epochs_run": epochs,
+            "best_epoch": result.best_epoch,
+            f"best_{cfg.trainer.objective}": result.best_score,
+            "stopped": result.stopped,
+            "train_seconds": round(result.train_seconds, 2),
+            "seconds_per_epoch": round(sum(r["epoch_seconds"] for r in result.history) / max(epochs, 1), 3),
+            "device": str(device),
+        }

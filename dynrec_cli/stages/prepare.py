@@ -1,0 +1,118 @@
+"""prepare: raw log + catalogue → cleaned, filtered, split Parquet tables and statistics."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from dynrec_cli import artifacts
+from dynrec_cli.data import clean, split
+from dynrec_cli.data.readers import read_dataset
+from dynrec_cli.data.stats import dataset_statistics
+from dynrec_cli.data.store import save_prepared
+from dynrec_cli.data.text import build_item_text
+from dynrec_cli.data.types import ITEM, PreparedData, RawData
+from dynrec_cli.errors import DataError
+from dynrec_cli.stages.base import Stage, StageContext
+
+log = logging.getLogger(__name__)
+
+
+def _input_files(data: DictConfig) -> list[Path]:
+    """The files a data config can read, found without reading them (for the skip check)."""
+    files: list[Path] = []
+    for key in ("interactions", "items"):
+        if data.get(key):
+            files.append(Path(data[key]))
+    if data.get("path"):
+        root = Path(data.path)
+        files.extend(sorted(p for p in root.iterdir() if p.is_file()) if root.is_dir() else [root])
+    return files
+
+
+class PrepareStage(Stage):
+    NAME = "prepare"
+
+    def config_sections(self, cfg: DictConfig) -> dict[str, Any]:
+        return {"data": cfg.data, "seed": cfg.seed}
+
+    def inputs(self, ctx: StageContext) -> dict[str, str]:
+        return {str(p): artifacts.file_hash(p) for p in _input_files(ctx.cfg.data) if p.is_file()}
+
+    def run(self, ctx: StageContext, out: Path) -> dict[str, Any]:
+        data = ctx.cfg.data
+        raw = read_dataset(
+            format=data.format,
+            path=data.path,
+            interactions=data.interactions,
+            items=data["items"],
+            columns=OmegaConf.to_container(data.columns),
+            item_id_column=data.item_id_column,
+            text_fields=OmegaConf.to_container(data.text_fields) if data.text_fields else None,
+            sep=data.sep,
+            encoding=data.encoding,
+        )
+        prepared, figures = prepare(raw, data, int(ctx.cfg.seed))
+        save_prepared(prepared, out)
+        artifacts.write_json(out / "stats.json", figures)
+        return figures
+
+    def report(self, ctx: StageContext, manifest: dict[str, Any]) -> None:
+        from dynrec_cli.reporting import print_dataset_stats
+
+        print_dataset_stats(manifest["figures"])
+
+
+def prepare(raw: RawData, data: DictConfig, seed: int) -> tuple[PreparedData, dict[str, Any]]:
+    """Clean, filter, sort, split and index a raw data set."""
+    events = clean.filter_events(raw.events, data.min_rating, list(data.events) if data.events else None)
+    _require_events(events, raw.events_path, "no event is left after data.min_rating / data.events filters")
+    events, duplicates = clean.drop_duplicate_events(events)
+    missing = []
+    if raw.items is not None:
+        missing = clean.check_catalogue(events, raw.items, raw.items_path, bool(data.allow_missing_items))
+    events = clean.kcore(events, int(data.min_user_interactions), int(data.min_item_interactions))
+    _require_events(
+        events,
+        raw.events_path,
+        f"k-core filtering (users >= {data.min_user_interactions}, items >= "
+        f"{data.min_item_interactions} events) removed every event",
+        fix="lower data.min_user_interactions / data.min_item_interactions",
+    )
+    events = clean.truncate_recent(clean.sort_events(events), data.max_seq_len)
+    if data.split == "temporal":
+        codes = split.temporal_split(events, data.temporal.valid, data.temporal.test)
+    else:
+        codes = split.leave_one_out(events)
+    cold = split.cold_item_holdout(events, float(data.cold_items), seed)
+    cold_ids = set(np.unique(events[ITEM].to_numpy())[cold])
+    events = split.apply_cold_items(events, codes, cold)
+    events, users, items = clean.build_id_maps(events, raw.items)
+    text_fields = [c for c in items.columns if c not in ("item_idx", "item_id")]
+    if raw.text_fields:
+        text_fields = [c for c in raw.text_fields if c in text_fields]
+    items["text"], text_stats = build_item_text(items, text_fields, data.text_template)
+    items["cold"] = items["item_id"].isin(cold_ids)
+    table = events[["user_idx", "item_idx", "time", "split"]].copy()
+    prepared = PreparedData(events=table, items=items, users=users, has_time=raw.has_time)
+    figures = dataset_statistics(table, len(users), len(items))
+    figures.update(
+        duplicates_removed=duplicates,
+        items_missing_from_catalogue=len(missing),
+        items_without_text=int(text_stats["items_without_text"]),
+        mean_text_chars=round(float(text_stats["mean_chars"]), 1),
+        cold_items=int(items["cold"].sum()),
+        raw_events=len(raw.events),
+        has_time=raw.has_time,
+        split=str(data.split),
+    )
+    return prepared, figures
+
+
+def _require_events(events: Any, path: Path, problem: str, fix: str | None = None) -> None:
+    if len(events) == 0:
+        raise DataError(path, problem, fix=fix)

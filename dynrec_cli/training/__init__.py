@@ -1,0 +1,1 @@
+"""The explicit training loop, checkpoints, device and precision."""

@@ -1,0 +1,85 @@
+"""The CLI surface users' scripts rely on: verbs, overrides, errors, gates."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+VERBS = ("prepare", "pretrain", "finetune", "capture", "rank", "evaluate", "train", "config")
+
+
+def test_help_lists_every_verb(cli) -> None:
+    result = cli("--help")
+    assert result.exit_code == 0
+    for verb in VERBS:
+        assert verb in result.output
+
+
+def test_help_does_not_import_torch() -> None:
+    # what keeps `dynrec --help` well under a second: no torch/transformers/pandas at import
+    code = "import sys, dynrec_cli.cli; print(sorted(m for m in ('torch','transformers','pandas') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_overrides_reach_the_config(cli) -> None:
+    result = cli("train", "--print-config", "model=gru4rec", "trainer.epochs=7", "data.min_rating=4")
+    assert result.exit_code == 0
+    assert "dynrec_cli.models.gru4rec.GRU4Rec" in result.output
+    assert "epochs: 7" in result.output
+    assert "min_rating: 4" in result.output
+
+
+def test_unknown_key_fails_with_valid_keys(cli) -> None:
+    result = cli("train", "trainer.epoch=3")
+    assert result.exit_code == 2
+    assert "unknown config key 'trainer.epoch'" in result.output
+    assert "trainer.epochs" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unknown_group_option_fails(cli) -> None:
+    result = cli("train", "model=sasrecc")
+    assert result.exit_code == 2
+    assert "sasrec" in result.output and "Traceback" not in result.output
+
+
+def test_wrong_type_fails(cli) -> None:
+    result = cli("train", "trainer.epochs=many")
+    assert result.exit_code == 2
+    assert "wrong type" in result.output
+
+
+def test_config_show_names_sources(cli) -> None:
+    result = cli("config", "show", "model=pop")
+    assert result.exit_code == 0
+    assert "model/pop" in result.output and "pop.yaml" in result.output
+
+
+def test_config_dir_adds_user_configs(cli, tmp_path) -> None:
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "bigsas.yaml").write_text(
+        "defaults:\n  - sasrec\n  - _self_\nhidden: 128\n"
+    )
+    result = cli("train", "--print-config", "--config-dir", tmp_path, "model=bigsas")
+    assert result.exit_code == 0, result.output
+    assert "hidden: 128" in result.output
+
+
+@pytest.mark.parametrize("gate", ["nonsense", "test/ndcg@10=abc"])
+def test_malformed_gate_exits_2(cli, gate: str) -> None:
+    result = cli("evaluate", "--fail-under", gate, "run_dir=runs/none")
+    assert result.exit_code == 2
+
+
+def test_run_overrides_are_reused(tmp_path, monkeypatch) -> None:
+    from dynrec_cli.cli.verbs import with_run_overrides
+
+    (tmp_path / "overrides.json").write_text(json.dumps(["model=pop", "eval.ks=[5]"]))
+    merged = with_run_overrides([f"run_dir={tmp_path}", "eval.ks=[10]"])
+    assert merged == ["model=pop", f"run_dir={tmp_path}", "eval.ks=[10]"]

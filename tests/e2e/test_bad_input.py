@@ -1,0 +1,95 @@
+"""Bad input through `dynrec prepare`: one clear line naming the file, exit 2, nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+LOG = "user_id,item_id,timestamp\n" + "".join(
+    f"u{u},i{(u * 7 + k) % 12},{1_000_000 + 60 * k}\n" for u in range(8) for k in range(8)
+)
+CATALOGUE = "item_id,title\n" + "".join(f"i{i},Item {i}\n" for i in range(12))
+
+
+def prepare(cli, tmp_path: Path, log: str | bytes | None, catalogue: str | None = None, *extra: str):
+    args = ["prepare", f"run_dir={tmp_path / 'run'}", "data=csv", f"data.interactions={tmp_path / 'log.csv'}"]
+    if log is not None:
+        path = tmp_path / "log.csv"
+        path.write_bytes(log if isinstance(log, bytes) else log.encode())
+    if catalogue is not None:
+        (tmp_path / "items.csv").write_text(catalogue)
+        args.append(f"data.items={tmp_path / 'items.csv'}")
+    return cli(*args, "data.min_user_interactions=3", "data.min_item_interactions=1", *extra)
+
+
+def assert_clean_failure(result, tmp_path: Path, *needles: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    error_lines = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1, result.output
+    for needle in needles:
+        assert needle in result.output, (needle, result.output)
+    assert not (tmp_path / "run" / "prepare").exists()
+    assert not [p for p in (tmp_path / "run").glob(".prepare*")]
+
+
+def test_good_log_prepares(cli, tmp_path: Path) -> None:
+    result = prepare(cli, tmp_path, LOG, CATALOGUE)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "run" / "prepare" / "manifest.json").exists()
+
+
+def test_missing_file(cli, tmp_path: Path) -> None:
+    assert_clean_failure(prepare(cli, tmp_path, None), tmp_path, "log.csv", "data.interactions")
+
+
+def test_misnamed_column(cli, tmp_path: Path) -> None:
+    result = prepare(cli, tmp_path, LOG.replace("user_id", "userid", 1))
+    assert_clean_failure(result, tmp_path, "log.csv", "user_id", "userid")
+
+
+def test_mapped_column_works(cli, tmp_path: Path) -> None:
+    result = prepare(cli, tmp_path, LOG.replace("user_id", "customer", 1), None, "data.columns.user=customer")
+    assert result.exit_code == 0, result.output
+
+
+def test_unparsable_timestamp(cli, tmp_path: Path) -> None:
+    lines = LOG.splitlines()
+    lines[5] = "u0,i3,yesterday"
+    result = prepare(cli, tmp_path, "\n".join(lines) + "\n")
+    assert_clean_failure(result, tmp_path, "log.csv", "row 6", "timestamp", "yesterday")
+
+
+def test_empty_log(cli, tmp_path: Path) -> None:
+    assert_clean_failure(prepare(cli, tmp_path, "user_id,item_id,timestamp\n"), tmp_path, "log.csv")
+
+
+def test_kcore_empties_the_log(cli, tmp_path: Path) -> None:
+    result = prepare(cli, tmp_path, LOG, None, "data.min_user_interactions=50")
+    assert_clean_failure(result, tmp_path, "log.csv", "k-core", "data.min_user_interactions")
+
+
+def test_items_missing_from_catalogue(cli, tmp_path: Path) -> None:
+    result = prepare(cli, tmp_path, LOG, CATALOGUE.replace("i5,Item 5\n", ""))
+    assert_clean_failure(result, tmp_path, "items.csv", "i5", "data.allow_missing_items")
+
+
+def test_missing_items_allowed_get_empty_text(cli, tmp_path: Path) -> None:
+    result = prepare(cli, tmp_path, LOG, CATALOGUE.replace("i5,Item 5\n", ""), "data.allow_missing_items=true")
+    assert result.exit_code == 0, result.output
+
+
+def test_duplicate_item_ids_in_catalogue(cli, tmp_path: Path) -> None:
+    result = prepare(cli, tmp_path, LOG, CATALOGUE + "i3,Another item 3\n")
+    assert_clean_failure(result, tmp_path, "items.csv", "i3")
+
+
+def test_failed_rerun_leaves_previous_output(cli, tmp_path: Path) -> None:
+    assert prepare(cli, tmp_path, LOG).exit_code == 0
+    manifest = (tmp_path / "run" / "prepare" / "manifest.json").read_text()
+    lines = LOG.splitlines()
+    lines[3] = "u0,i3,not-a-time"
+    result = prepare(cli, tmp_path, "\n".join(lines) + "\n")
+    assert result.exit_code == 2
+    assert (tmp_path / "run" / "prepare" / "manifest.json").read_text() == manifest

@@ -1,0 +1,123 @@
+"""The whole pipeline through the CLI on the shipped sample, with a tiny SASRec."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import TINY_SASREC
+
+pytestmark = pytest.mark.slow
+STAGES = ("prepare", "pretrain", "finetune", "capture", "rank", "evaluate")
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One tiny SASRec run shared by the tests of this module."""
+    import os
+
+    from typer.testing import CliRunner
+
+    from dynrec_cli.cli import app
+    from tests.conftest import REPO
+
+    run_dir = tmp_path_factory.mktemp("run") / "sas"
+    cwd = os.getcwd()
+    os.chdir(REPO)
+    try:
+        result = CliRunner().invoke(app, ["train", f"run_dir={run_dir}", *TINY_SASREC], catch_exceptions=False)
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 0, result.output
+    return run_dir
+
+
+def test_train_writes_every_stage_with_a_manifest(trained_run: Path) -> None:
+    for stage in STAGES:
+        manifest = json.loads((trained_run / stage / "manifest.json").read_text())
+        assert manifest["stage"] == stage
+        assert manifest["outputs"] or stage == "pretrain", stage
+    assert not [p for p in trained_run.iterdir() if p.name.startswith(".")]
+
+
+def test_metrics_json_has_the_documented_keys(trained_run: Path) -> None:
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    for key in ("test/ndcg@10", "test/recall@10", "test/mrr@10", "valid/ndcg@10", "test/map@5", "test/precision@20", "test/coverage@10"):
+        assert 0.0 <= metrics[key] <= 1.0, key
+    assert metrics["test/users"] == 300
+
+
+def test_evaluate_reproduces_the_figures_for_any_chunk_size(cli, trained_run: Path) -> None:
+    before = json.loads((trained_run / "metrics.json").read_text())
+    result = cli("evaluate", f"run_dir={trained_run}", "--force", "eval.user_chunk=7", "eval.item_chunk=333")
+    assert result.exit_code == 0, result.output
+    assert json.loads((trained_run / "metrics.json").read_text()) == before
+
+
+def test_rerun_skips_unchanged_stages(cli, trained_run: Path) -> None:
+    stamps = {s: (trained_run / s / "manifest.json").stat().st_mtime_ns for s in STAGES}
+    result = cli("train", f"run_dir={trained_run}")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("up to date, skipped") == len(STAGES)
+    assert stamps == {s: (trained_run / s / "manifest.json").stat().st_mtime_ns for s in STAGES}
+
+
+def test_changed_eval_config_redoes_only_evaluate(cli, trained_run: Path) -> None:
+    result = cli("evaluate", f"run_dir={trained_run}", "eval.ks=[10,50]")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    assert "test/ndcg@50" in metrics and "test/ndcg@5" not in metrics
+    assert "[finetune] up to date" in result.output
+
+
+def test_rank_writes_lists_without_seen_items(cli, trained_run: Path) -> None:
+    result = cli("rank", f"run_dir={trained_run}", "rank.k=5", "rank.format=csv")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(trained_run / "rank" / "recommendations.csv", dtype={"user_id": str, "item_id": str})
+    assert list(table.columns) == ["user_id", "rank", "item_id", "score", "title"]
+    assert table.groupby("user_id").size().eq(5).all()
+    events = pd.read_parquet(trained_run / "prepare" / "events.parquet")
+    items = pd.read_parquet(trained_run / "prepare" / "items.parquet")
+    users = pd.read_parquet(trained_run / "prepare" / "users.parquet")
+    seen = events.merge(items, on="item_idx").merge(users, on="user_idx")[["user_id", "item_id"]]
+    assert table.merge(seen, on=["user_id", "item_id"]).empty
+
+
+def test_fail_under_gates(cli, trained_run: Path) -> None:
+    ok = cli("evaluate", f"run_dir={trained_run}", "--fail-under", "test/ndcg@10=0.0")
+    assert ok.exit_code == 0
+    failed = cli("evaluate", f"run_dir={trained_run}", "--fail-under", "test/ndcg@10=0.99")
+    assert failed.exit_code == 1 and "gate failed" in failed.output
+    unknown = cli("evaluate", f"run_dir={trained_run}", "--fail-under", "test/ndcg@11=0.1")
+    assert unknown.exit_code == 2 and "test/ndcg@10" in unknown.output
+
+
+def test_same_seed_same_metrics(cli, tmp_path: Path, trained_run: Path) -> None:
+    again = tmp_path / "again"
+    result = cli("train", f"run_dir={again}", *TINY_SASREC)
+    assert result.exit_code == 0, result.output
+    first = json.loads((trained_run / "metrics.json").read_text())
+    second = json.loads((again / "metrics.json").read_text())
+    assert {k: v for k, v in second.items() if k in first} == {k: first[k] for k in second if k in first}
+
+
+@pytest.mark.parametrize("model", ["pop", "gru4rec"])
+def test_other_models_train(cli, tmp_path: Path, model: str) -> None:
+    extra = ["model.hidden=16", "model.max_len=20", "trainer=tiny"] if model == "gru4rec" else []
+    result = cli("train", f"run_dir={tmp_path / model}", f"model={model}", *extra)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / model / "metrics.json").read_text())
+    assert metrics["test/ndcg@10"] > 0.0
+
+
+def test_exclude_history_false_can_recommend_seen_items(cli, trained_run: Path, tmp_path: Path) -> None:
+    result = cli("train", f"run_dir={tmp_path / 'pop'}", "model=pop")
+    assert result.exit_code == 0
+    masked = json.loads((tmp_path / "pop" / "metrics.json").read_text())
+    result = cli("evaluate", f"run_dir={tmp_path / 'pop'}", "eval.exclude_history=false")
+    unmasked = json.loads((tmp_path / "pop" / "metrics.json").read_text())
+    # the most popular items are mostly already seen: leaving them in lowers Pop's figures
+    assert unmasked["test/recall@10"] < masked["test/recall@10"]
