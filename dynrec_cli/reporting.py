@@ -31,19 +31,29 @@ def print_dataset_stats(stats: dict[str, Any]) -> None:
 
 
 def print_metrics(metrics: dict[str, float], title: str = "metrics") -> None:
-    """One row per split and metric family, one column per K."""
+    """One row per split and metric family, one column per K; then NDCG/Recall@10 per segment."""
     grouped: dict[tuple[str, str], dict[str, float]] = {}
+    segments: dict[str, dict[str, float]] = {}
     for key, value in metrics.items():
-        split, _, name = key.partition("/")
+        split, _, name = key.rpartition("/")
         metric, _, k = name.partition("@")
-        if k:
+        if "/" in split:
+            segments.setdefault(split, {})[name] = value
+        elif k:
             grouped.setdefault((split, metric), {})[k] = value
     ks = sorted({k for row in grouped.values() for k in row}, key=int)
     table = Table(title=title)
-    table.add_column("split")
-    table.add_column("metric")
+    for column in ("split", "metric"):
+        table.add_column(column)
     for k in ks:
         table.add_column(f"@{k}", justify="right")
     for (split, metric), row in grouped.items():
         table.add_row(split, metric, *(f"{row[k]:.4f}" if k in row else "" for k in ks))
     console.print(table)
+    if segments:
+        seg = Table(title="segments")
+        for column in ("segment", "users", "ndcg@10", "recall@10"):
+            seg.add_column(column, justify="right" if column != "segment" else "left")
+        for name, row in segments.items():
+            seg.add_row(name, f"{row.get('users', 0):.0f}", f"{row.get('ndcg@10', 0):.4f}", f"{row.get('recall@10', 0):.4f}")
+        console.print(seg)

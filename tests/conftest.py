@@ -18,7 +18,7 @@ SAMPLE = REPO / "data" / "samples" / "ml-latest-small"
 # Small, quick settings for a whole pipeline on the sample.
 TINY_SASREC = [
     "model=sasrec", "model.hidden=16", "model.layers=1", "model.heads=1", "model.max_len=20",
-    "trainer=tiny", "trainer.batch_size=256",
+    "trainer=tiny", "trainer.batch_size=256", "data.max_seq_len=40",
 ]
 
 

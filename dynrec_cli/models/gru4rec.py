@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from dynrec_cli.models.sequence import SequenceModel
 
@@ -25,5 +27,16 @@ class GRU4Rec(SequenceModel):
         self.proj = nn.Linear(hidden, hidden)
 
     def encode(self, items: Tensor, times: Tensor) -> Tensor:
-        states, _ = self.gru(self.drop(self.item_emb(items)))
-        return self.proj(states)
+        """Run the GRU over the real items only: left padding must not move the state."""
+        length = items.shape[1]
+        lengths = (items > 0).sum(1)
+        shift = (length - lengths)[:, None]
+        columns = torch.arange(length, device=items.device)[None, :]
+        right_aligned = items.gather(1, (columns + shift) % length)  # real items first
+        packed = pack_padded_sequence(
+            self.drop(self.item_emb(right_aligned)), lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False
+        )
+        states, _ = self.gru(packed)
+        states, _ = pad_packed_sequence(states, batch_first=True, total_length=length)
+        left_aligned = states.gather(1, ((columns - shift) % length)[..., None].expand(-1, -1, states.shape[-1]))
+        return self.proj(left_aligned)

@@ -37,3 +37,18 @@ def sampled_softmax_loss(
     negative = negative.masked_fill(negatives[None, :] == targets[:, None], float("-inf"))
     logits = torch.cat([positive, negative], dim=1).float()
     return F.cross_entropy(logits, torch.zeros(len(targets), dtype=torch.long, device=logits.device))
+
+
+def log_q_from_counts(counts: Tensor) -> Tensor:
+    """Log sampling probabilities for `sampled_softmax_loss`: add-one smoothed popularity.
+
+    Args:
+        counts: (n_items + 1,) training events per item; row 0 (padding) gets probability 0.
+
+    Returns:
+        (n_items + 1,) float, log Q(item); -27.6 (log 1e-12) for padding.
+    """
+    smoothed = counts.float() + 1.0
+    probs = smoothed / smoothed[1:].sum()
+    probs[0] = 0.0
+    return torch.log(probs.clamp_min(1e-12))

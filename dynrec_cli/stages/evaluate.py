@@ -12,6 +12,7 @@ from dynrec_cli import artifacts
 from dynrec_cli.data.sequences import split_views
 from dynrec_cli.errors import ConfigError
 from dynrec_cli.evaluation.evaluator import evaluate_split
+from dynrec_cli.evaluation.segments import segment_summary, user_segments
 from dynrec_cli.stages.base import Stage, StageContext
 from dynrec_cli.training.checkpoint import load_model
 from dynrec_cli.training.device import resolve_device
@@ -45,6 +46,8 @@ class EvaluateStage(Stage):
                 getattr(model, "max_len", 1), int(cfg.user_chunk), int(cfg.item_chunk), device,
             )
             metrics.update(result.summary(name, ks))
+            segments = user_segments(result.users, history, targets, views.train.items, prepared.n_items)
+            metrics.update(segment_summary(name, result.per_user, segments))
             frame = pd.DataFrame({"split": name, "user_id": prepared.users["user_id"].to_numpy()[result.users]})
             frames.append(frame.assign(**result.per_user))
         pd.concat(frames, ignore_index=True).to_parquet(out / "per_user.parquet", index=False)

@@ -14,11 +14,14 @@ from dynrec_cli import artifacts
 from dynrec_cli.data.sequences import split_views, training_windows
 from dynrec_cli.evaluation.evaluator import evaluate_split
 from dynrec_cli.stages.base import Stage, StageContext
-from dynrec_cli.training.checkpoint import build_model, save_model
+from dynrec_cli.errors import ConfigError
+from dynrec_cli.stages.pretrain import load_text_table
+from dynrec_cli.training.checkpoint import build_model, model_class, save_model
 from dynrec_cli.training.device import resolve_device, resolve_precision
 from dynrec_cli.training.loop import LoopSettings, fit
 
 log = logging.getLogger(__name__)
+LORA_FOLDER = "lora"
 
 
 def model_kwargs(model_cfg: DictConfig, n_items: int) -> tuple[str, dict[str, Any]]:
@@ -43,16 +46,58 @@ class FinetuneStage(Stage):
         views = split_views(prepared.events, prepared.n_users)
         device = resolve_device(cfg.trainer.device)
         target, kwargs = model_kwargs(cfg.model, prepared.n_items)
-        model = build_model(target, kwargs).to(device)
+        # adapter=lora: the LoRA keys configure the wrapper below, never the model (nor its checkpoint)
+        lora = kwargs["adapter"].pop("lora", None) if isinstance(kwargs.get("adapter"), dict) else None
+        text_table = self._text_table(ctx, target, kwargs)
+        model = core = build_model(target, kwargs).to(device)
+        if text_table is not None:
+            model.set_text_table(text_table)
+        if lora is not None:
+            model = self._with_lora(ctx, core, lora).to(device)
         counts = torch.bincount(torch.from_numpy(views.train.items), minlength=prepared.n_items + 1)
-        figures: dict[str, Any] = {"model": target, "parameters": sum(p.numel() for p in model.parameters())}
+        figures: dict[str, Any] = {"model": target, "parameters": sum(p.numel() for p in core.parameters())}
         if not model.trainable:
             model.fit(torch.from_numpy(views.train.items).to(device))
         else:
             model.set_item_counts(counts)
             figures.update(self._train(ctx, model, views, device, out))
-        save_model(model, target, kwargs, out)
+        if hasattr(model, "gates"):
+            figures["gates"] = {name: round(value, 4) for name, value in model.gates().items()}
+        save_model(core, target, kwargs, out)  # with lora: its table holds the last refresh, no LM needed
+        if lora is not None:
+            model.save_lora(out / LORA_FOLDER)
+            figures["lora"] = model.figures()
         return figures
+
+    def _with_lora(self, ctx: StageContext, core: torch.nn.Module, lora: dict[str, Any]) -> torch.nn.Module:
+        """Wrap `core` with LoRA on the pretrain stage's language model (its MLM-tuned copy if any)."""
+        from dynrec_cli.adapters.lora import build_lora_model
+        from dynrec_cli.encoders.encode import resolve_max_length
+        from dynrec_cli.encoders.loading import load_language_model
+        from dynrec_cli.encoders.pooling import check_pooling
+        from dynrec_cli.stages.pretrain import LM_FOLDER
+
+        enc = ctx.cfg.encoder
+        tuned = ctx.stage_dir("pretrain") / LM_FOLDER
+        tiny = OmegaConf.to_container(enc.tiny) if enc.tiny else None
+        lm = load_language_model(str(tuned) if tuned.is_dir() else str(enc.model), kind=str(enc.kind), tiny=tiny)
+        texts = [""] + ctx.prepared().items["text"].fillna("").astype(str).tolist()  # row 0 = padding
+        return build_lora_model(
+            core, lm, texts, lora, check_pooling(str(enc.pooling), lm.kind), resolve_max_length(lm, int(enc.max_length)),
+            bool(enc.normalize), int(enc.batch_size),
+        )
+
+    def _text_table(self, ctx: StageContext, target: str, kwargs: dict[str, Any]) -> torch.Tensor | None:
+        """The item text embeddings for models that read text (and their `text_dim`), else None."""
+        if not getattr(model_class(target), "uses_text", False):
+            return None
+        if ctx.cfg.encoder.name == "none":
+            raise ConfigError(f"model={ctx.cfg.model._target_.rsplit('.', 1)[-1].lower()} reads item text: choose a language model, e.g. encoder=minilm")
+        if "adapter" in kwargs and not (kwargs["adapter"] or {}).get("_target_"):
+            raise ConfigError("model=dynrec needs an adapter: adapter=linear, mlp, moe or lora")
+        table = load_text_table(ctx.stage_dir("pretrain"))
+        kwargs["text_dim"] = int(table.shape[1])
+        return table
 
     def _train(self, ctx: StageContext, model: torch.nn.Module, views: Any, device: torch.device, out: Path) -> dict[str, Any]:
         cfg = ctx.cfg

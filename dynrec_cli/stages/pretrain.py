@@ -1,13 +1,22 @@
-"""pretrain: load the language model and encode item text. ID-only models pass through."""
+"""pretrain: load the language model, optionally continue its pretraining on the catalogue's
+text, and encode every item's text into an embedding table (cached across runs)."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig
+import torch
+from omegaconf import DictConfig, OmegaConf
 
+from dynrec_cli import artifacts
 from dynrec_cli.stages.base import Stage, StageContext
+from dynrec_cli.training.device import resolve_device
+
+log = logging.getLogger(__name__)
+TEXT_TABLE = "item_text.safetensors"
+LM_FOLDER = "lm"
 
 
 class PretrainStage(Stage):
@@ -15,7 +24,63 @@ class PretrainStage(Stage):
     DEPENDS = ("prepare",)
 
     def config_sections(self, cfg: DictConfig) -> dict[str, Any]:
-        return {"encoder": cfg.encoder}
+        if cfg.encoder.name == "none":
+            return {"encoder": "none"}
+        encoder = {k: v for k, v in cfg.encoder.items() if k not in ("batch_size", "device", "cache_dir")}
+        return {"encoder": encoder, "pretrain": cfg.pretrain, "seed": cfg.seed}
 
     def run(self, ctx: StageContext, out: Path) -> dict[str, Any]:
-        return {"encoder": str(ctx.cfg.encoder.name), "note": "ID-only model: no language model needed"}
+        if ctx.cfg.encoder.name == "none":
+            return {"encoder": "none", "note": "ID-only model: no language model needed"}
+        from dynrec_cli.encoders.cache import EmbeddingCache, encode_with_cache
+        from dynrec_cli.encoders.encode import resolve_max_length
+        from dynrec_cli.encoders.loading import load_language_model
+        from dynrec_cli.encoders.pooling import check_pooling
+
+        enc, prepared = ctx.cfg.encoder, ctx.prepared()
+        device = resolve_device(enc.device)
+        tiny = OmegaConf.to_container(enc.tiny) if enc.tiny else None
+        lm = load_language_model(str(enc.model), kind=str(enc.kind), tiny=tiny)
+        pooling = check_pooling(str(enc.pooling), lm.kind)
+        texts = [""] + prepared.items["text"].fillna("").astype(str).tolist()  # row 0 = padding
+        figures: dict[str, Any] = {"model": str(enc.model), "kind": lm.kind, "pooling": pooling, "dim": lm.hidden_size}
+        mlm = ctx.cfg.pretrain.mlm
+        if int(mlm.epochs) > 0:
+            from dynrec_cli.encoders.mlm import continue_pretraining, save_lm
+
+            stats = continue_pretraining(
+                lm, texts[1:], int(mlm.epochs), float(mlm.lr), int(mlm.batch_size), float(mlm.mask_prob),
+                int(ctx.cfg.seed), device, max_length=int(enc.max_length),
+            )
+            save_lm(lm, out / LM_FOLDER)
+            figures["mlm"] = stats
+        max_length = resolve_max_length(lm, int(enc.max_length))
+        cache = EmbeddingCache(Path(enc.cache_dir), lm.identity, pooling, max_length, bool(enc.normalize))
+        result = encode_with_cache(lm, texts, cache, int(enc.batch_size), device)
+        table = result.embeddings.clone()
+        table[0] = 0.0
+        from safetensors.torch import save_file
+
+        with artifacts.atomic_path(out / TEXT_TABLE) as tmp:
+            save_file({"text": table.contiguous()}, str(tmp))
+        figures["encoding"] = {k: round(v, 2) if isinstance(v, float) else v for k, v in result.stats.items()}
+        figures["encoding"]["empty"] = int(figures["encoding"].get("empty", 0)) - 1  # the padding row
+        figures["identity"] = lm.identity
+        return figures
+
+    def report(self, ctx: StageContext, manifest: dict[str, Any]) -> None:
+        encoding = manifest["figures"].get("encoding")
+        if encoding:
+            log.info(
+                "[pretrain] %s: %d items, %d encoded, %d from cache, %.0f items/s, %d truncated, %d without text",
+                manifest["figures"]["model"], encoding["items"] - 1, encoding.get("encoded", 0),
+                encoding.get("cached", 0), encoding.get("items_per_s", 0.0), encoding.get("truncated", 0),
+                encoding.get("empty", 0),
+            )
+
+
+def load_text_table(stage_dir: Path) -> torch.Tensor:
+    """(n_items + 1, d) item text embeddings written by this stage (row 0 = padding)."""
+    from safetensors.torch import load_file
+
+    return load_file(str(artifacts.verified_file(stage_dir, TEXT_TABLE)))["text"]

@@ -27,14 +27,19 @@ def save_model(model: nn.Module, target: str, kwargs: dict[str, Any], folder: Pa
     artifacts.write_json(folder / SPEC, {"target": target, "kwargs": kwargs})
 
 
-def build_model(target: str, kwargs: dict[str, Any]) -> nn.Module:
+def model_class(target: str) -> type[nn.Module]:
+    """The model class a `_target_` names; only dynrec's own models are allowed."""
     if not target.startswith(ALLOWED_PREFIX):
         raise ArtifactError(f"model target '{target}' is not a dynrec model (must start with {ALLOWED_PREFIX})")
     module_name, _, class_name = target.rpartition(".")
     cls = getattr(importlib.import_module(module_name), class_name, None)
     if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
         raise ArtifactError(f"model target '{target}' is not a model class")
-    return cls(**kwargs)
+    return cls
+
+
+def build_model(target: str, kwargs: dict[str, Any]) -> nn.Module:
+    return model_class(target)(**kwargs)
 
 
 def load_model(folder: Path) -> nn.Module:

@@ -50,7 +50,8 @@ def fit(
 ) -> FitResult:
     """Train `model` on (inputs, targets, times) windows; returns the history, best weights loaded."""
     inputs, targets, times = windows
-    optimizer = make_optimizer(model.parameters())
+    # a model may ask for per-group learning rates (adapter=lora: the LoRA weights get their own)
+    optimizer = make_optimizer(model.param_groups() if hasattr(model, "param_groups") else model.parameters())
     generator = torch.Generator().manual_seed(settings.seed)
     result, best_state, since_best = FitResult(), None, 0
     started = time.perf_counter()
@@ -78,6 +79,9 @@ def fit(
                 optimizer.step()
                 total += loss.item()  # CPU-GPU sync point, once per step
                 progress.update(task, advance=1, loss=total / step)
+            if hasattr(model, "end_epoch"):  # e.g. adapter=lora re-encodes the catalogue before evaluation
+                with autocast(device, amp_dtype):
+                    model.end_epoch()
             record = {"epoch": epoch, "loss": total / max(n_batches, 1), "epoch_seconds": time.perf_counter() - epoch_start}
             if epoch % settings.eval_every == 0 or epoch == settings.epochs:
                 model.eval()
@@ -89,6 +93,7 @@ def fit(
                     best_state = copy.deepcopy(model.state_dict())
                 else:
                     since_best += 1
+            record["elapsed_seconds"] = time.perf_counter() - started
             result.history.append(record)
             log.info("epoch %d  loss %.4f  %s", epoch, record["loss"], _valid_text(record, settings.objective))
             if since_best >= settings.patience:

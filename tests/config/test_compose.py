@@ -14,7 +14,11 @@ from dynrec_cli.errors import ConfigError
 
 GROUPS = ("data", "encoder", "model", "trainer", "eval", "rank")
 # presets whose path is required (???) get one so they compose fully
-REQUIRED = {"data": ["data.path=somewhere"], "data/csv": ["data.interactions=log.csv"]}
+REQUIRED = {
+    "data": ["data.path=somewhere"],
+    "data/csv": ["data.interactions=log.csv"],
+    "encoder/hf": ["encoder.model=/models/my-bert"],
+}
 
 
 def options(group: str) -> list[str]:
@@ -30,7 +34,7 @@ def test_every_verb_composes(verb: str) -> None:
 
 @pytest.mark.parametrize(("group", "option"), [(g, o) for g in GROUPS for o in options(g)])
 def test_every_group_option_composes(group: str, option: str) -> None:
-    extra = REQUIRED.get(f"{group}/{option}", REQUIRED.get(group, []) if option not in ("sample",) else [])
+    extra = REQUIRED.get(f"{group}/{option}", REQUIRED.get(group, []) if option != "sample" else [])
     cfg = compose_config("train", [f"{group}={option}", *extra])
     assert OmegaConf.missing_keys(cfg) == set()
     validate_config(cfg)
@@ -38,10 +42,12 @@ def test_every_group_option_composes(group: str, option: str) -> None:
 
 @pytest.mark.parametrize("option", options("model"))
 def test_every_model_target_binds(option: str) -> None:
-    cfg = compose_config("train", [f"model={option}"])
+    cfg = compose_config("train", [f"model={option}", "adapter=linear"])
     kwargs = OmegaConf.to_container(cfg.model, resolve=True)
     module_name, _, class_name = kwargs.pop("_target_").rpartition(".")
     cls = getattr(importlib.import_module(module_name), class_name)
+    if getattr(cls, "uses_text", False):
+        kwargs["text_dim"] = 8  # filled from the encoder by the finetune stage
     inspect.signature(cls).bind(n_items=10, **kwargs)
 
 

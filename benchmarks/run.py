@@ -1,0 +1,34 @@
+"""`make bench`: quality and cost tables on ../shared/datasets, printed and written to benchmarks/results/.
+
+    python benchmarks/run.py [--quick] [--only baselines]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import baselines  # noqa: E402
+from benchmarks.common import DATASETS, write_results  # noqa: E402
+
+SUITES = {"baselines": baselines.run}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a few epochs and seeds: minutes, not an hour")
+    parser.add_argument("--only", choices=sorted(SUITES), action="append", help="run only these suites")
+    args = parser.parse_args()
+    if not DATASETS.is_dir():
+        sys.exit(f"{DATASETS}: the shared data sets are not there; benchmarks read them from that path")
+    for name in args.only or list(SUITES):
+        markdown, payload = SUITES[name](args.quick)
+        path = write_results(name + ("-quick" if args.quick else ""), markdown, payload)
+        print(f"\n## {name}\n\n{markdown}\nwritten to {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""Encode texts into one vector each, in length-sorted batches, with throughput stats."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from dynrec_cli.encoders.loading import LoadedLM
+from dynrec_cli.encoders.pooling import check_pooling, pool
+from dynrec_cli.errors import ConfigError
+from dynrec_cli.training.device import autocast, resolve_precision
+
+_REPLACEMENT = "\ufffd"
+
+
+@dataclass
+class EncodeResult:
+    """embeddings: (n, d) float32 on the CPU, row i for text i; stats: counts and throughput."""
+
+    embeddings: torch.Tensor
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def clean_text(raw: bytes | str) -> tuple[str, bool]:
+    """Text from raw bytes or str, and whether it was not valid UTF-8.
+
+    Invalid bytes are dropped (decoded as U+FFFD, then removed) so one bad byte does not
+    poison the tokens around it.
+    """
+    if isinstance(raw, str):
+        return raw, False
+    try:
+        return raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", errors="replace").replace(_REPLACEMENT, ""), True
+
+
+def resolve_max_length(lm: LoadedLM, max_length: int | None) -> int:
+    """`max_length`, or the model's limit when None.
+
+    Raises:
+        ConfigError: a limit below 2 or above what the model's position embeddings allow.
+    """
+    if max_length is None:
+        return lm.max_length
+    if not 2 <= max_length <= lm.max_length:
+        raise ConfigError(
+            f"encoder.max_length={max_length}: must be between 2 and the model's limit "
+            f"{lm.max_length} (or null for the limit)"
+        )
+    return max_length
+
+
+def encode_texts(
+    lm: LoadedLM,
+    texts: list[str],
+    pooling: str,
+    batch_size: int,
+    max_length: int | None,
+    normalize: bool,
+    device: torch.device,
+    progress: bool = True,
+) -> EncodeResult:
+    """Encode `texts`, one vector each, in their original order.
+
+    Texts are batched longest first so each batch pads little (and an out-of-memory error
+    comes at once, not at the end). Empty or whitespace-only texts are encoded as "".
+
+    Args:
+        lm: a loaded model; it is moved to `device`.
+        texts: n texts.
+        pooling: `auto`, `mean`, `cls` or `last` (see pooling.check_pooling).
+        batch_size: texts per forward pass.
+        max_length: token limit per text (longer ones are cut); None for the model's limit.
+        normalize: scale each vector to unit L2 norm (cosine = dot product).
+        device: where to run; bf16 autocast on CUDA, fp32 on CPU.
+        progress: show a rich progress bar with items/s.
+
+    Returns:
+        embeddings (n, d) float32 on the CPU, and stats: items, tokens (non-padding tokens
+        processed), seconds, items_per_s, tokens_per_s, truncated, empty.
+    """
+    method = check_pooling(pooling, lm.kind)
+    limit = resolve_max_length(lm, max_length)
+    if batch_size < 1:
+        raise ConfigError(f"encoder.batch_size={batch_size}: must be at least 1")
+    cleaned = [t if t.strip() else "" for t in texts]
+    order = sorted(range(len(cleaned)), key=lambda i: len(cleaned[i]), reverse=True)
+    out = torch.empty((len(cleaned), lm.hidden_size), dtype=torch.float32)
+    tokens = torch.zeros((), dtype=torch.long, device=device)
+    truncated = 0
+    model = lm.model.to(device).eval()
+    start = time.perf_counter()
+    with progress_bar(progress) as bar, torch.inference_mode():
+        task = bar.add_task("encoding", total=len(cleaned))
+        for begin in range(0, len(order), batch_size):
+            rows = order[begin : begin + batch_size]
+            batch, cut = lm.tokenize([cleaned[i] for i in rows], limit)
+            truncated += cut
+            batch = {k: v.to(device) for k, v in batch.items()}
+            with autocast(device, resolve_precision("auto", device)):  # bf16 on CUDA only
+                hidden = model(**batch).last_hidden_state
+            mask = batch["attention_mask"]
+            vectors = pool(hidden.float(), mask, method)
+            if normalize:
+                vectors = torch.nn.functional.normalize(vectors, dim=-1)
+            tokens += mask.sum()  # stays on the device: no sync per batch
+            out[torch.tensor(rows)] = vectors.cpu()  # CPU-GPU sync point, once per batch
+            bar.advance(task, len(rows))
+    seconds = time.perf_counter() - start
+    n_tokens = int(tokens.item())
+    stats = {
+        "items": len(cleaned),
+        "tokens": n_tokens,
+        "seconds": seconds,
+        "items_per_s": len(cleaned) / seconds if seconds else 0.0,
+        "tokens_per_s": n_tokens / seconds if seconds else 0.0,
+        "truncated": truncated,
+        "empty": sum(not t for t in cleaned),
+    }
+    return EncodeResult(out, stats)
+
+
+def progress_bar(enabled: bool) -> Progress:
+    """A transient rich bar with items/s; a no-op when not `enabled`."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _SpeedColumn(),
+        TimeRemainingColumn(),
+        disable=not enabled,
+        transient=True,
+    )
+
+
+class _SpeedColumn(ProgressColumn):
+    """Items per second (rich's own speed column counts bytes)."""
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed:,.0f} items/s" if task.speed else "- items/s")

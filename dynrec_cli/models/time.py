@@ -1,0 +1,63 @@
+"""Time features for sequence models: time-gap buckets and a causal, recency-weighted pool.
+
+Both are pure tensor functions over left-padded sequences (item 0 = padding) so they can be
+unit-tested without a model. `times` are int64 unix seconds, or positions when a data set has
+no timestamps (then "seconds" below reads "steps").
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def time_gap_buckets(items: Tensor, times: Tensor, n_buckets: int) -> Tensor:
+    """Bucket of the gap since the previous event: floor(log2(1 + gap seconds)), capped.
+
+    The first real event and padding get gap 0 (bucket 0); negative gaps (unsorted ties) count
+    as 0. Log buckets: 1 s and 2 s differ, 3 days and 3 days + 1 s do not.
+
+    Args:
+        items: (B, L) long, left-padded with 0.
+        times: (B, L) int64, non-decreasing over the real events.
+        n_buckets: buckets 0..n_buckets-1; gaps of 2**(n_buckets-1) - 1 seconds and longer share the last.
+
+    Returns:
+        (B, L) long in [0, n_buckets).
+    """
+    real = items > 0
+    gaps = torch.zeros_like(times)
+    gaps[:, 1:] = times[:, 1:] - times[:, :-1]
+    has_previous = torch.zeros_like(real)
+    has_previous[:, 1:] = real[:, 1:] & real[:, :-1]
+    gaps = torch.where(has_previous, gaps.clamp_min(0), torch.zeros_like(gaps))
+    # float64 keeps log2 exact at bucket edges for any realistic gap (< 2**53 s)
+    buckets = torch.log2(1.0 + gaps.double()).floor().long()
+    return buckets.clamp_(0, n_buckets - 1)
+
+
+def recency_weights(items: Tensor, times: Tensor, recent: int, lambda_pos: Tensor, lambda_time: Tensor) -> Tensor:
+    """Banded causal pooling weights: position t pools the real items among positions t-recent+1..t.
+
+    weight[b, t, s] ∝ exp(-lambda_pos * (t - s) - lambda_time * log1p(seconds between s and t)),
+    normalised over the band; later positions (s > t), positions older than `recent` and padding
+    get weight 0. A padding query pools only itself (whose item view is zero), which keeps every
+    row a finite softmax.
+
+    Args:
+        items: (B, L) long, left-padded with 0; times: (B, L) int64.
+        recent: width of the band (>= 1).
+        lambda_pos, lambda_time: scalar tensors >= 0 (learned, through softplus).
+
+    Returns:
+        (B, L, L) float; each row sums to 1. Cost: B * L * L memory, like attention.
+    """
+    length = items.shape[1]
+    steps = torch.arange(length, device=items.device)
+    age = steps[:, None] - steps[None, :]  # (L, L): t - s
+    band = (age >= 0) & (age < recent)
+    valid = band[None] & (items > 0)[:, None, :]
+    valid = valid | torch.eye(length, dtype=torch.bool, device=items.device)[None]
+    seconds = (times[:, :, None] - times[:, None, :]).clamp_min(0).float()  # (B, L, L)
+    logits = -lambda_pos * age.clamp_min(0).float()[None] - lambda_time * torch.log1p(seconds)
+    return torch.softmax(logits.masked_fill(~valid, float("-inf")), dim=-1)

@@ -1,0 +1,119 @@
+"""DynRec's parts: time-gap buckets, the causal recency pool, adapters, ID initialisation."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from dynrec_cli.adapters import build_adapter
+from dynrec_cli.errors import ConfigError
+from dynrec_cli.models.dynrec import DynRec
+from dynrec_cli.models.time import recency_weights, time_gap_buckets
+
+ADAPTERS = [
+    {"_target_": "dynrec_cli.adapters.projection.LinearAdapter"},
+    {"_target_": "dynrec_cli.adapters.projection.MLPAdapter", "hidden": 8, "dropout": 0.1},
+    {"_target_": "dynrec_cli.adapters.moe.MoEAdapter", "experts": 3, "dropout": 0.1},
+]
+LINEAR = ADAPTERS[0]
+
+
+def test_time_gap_buckets_are_log2_of_the_gap() -> None:
+    items = torch.tensor([[0, 0, 5, 6, 7, 8, 9, 4]])
+    times = torch.tensor([[0, 0, 1000, 1000, 1001, 1004, 999, 999 + 2**40]])
+    # padding 0, first event 0, gap 0 -> 0, 1 s -> 1, 3 s -> 2, negative -> 0, huge -> capped
+    assert time_gap_buckets(items, times, 32).tolist() == [[0, 0, 0, 0, 1, 2, 0, 31]]
+    edges = torch.tensor([[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]]) + 1
+    times = torch.tensor([[0, 1, 3, 6, 7, 14, 15, 30, 31, 31 + 2**20]])  # gaps 1, 2, 3, 1, 7, 1, 15, 1, 2**20
+    assert time_gap_buckets(edges, times, 32).tolist() == [[0, 1, 1, 2, 1, 3, 1, 4, 1, 20]]
+
+
+def test_recency_pool_is_causal_banded_and_skips_padding() -> None:
+    items = torch.tensor([[0, 0, 3, 4, 5, 6, 7, 8]])
+    times = torch.tensor([[0, 0, 10, 20, 30, 40, 50, 60]])
+    lam_pos, lam_t = torch.tensor(0.5), torch.tensor(0.1)
+    weights = recency_weights(items, times, 3, lam_pos, lam_t)[0]
+    assert torch.allclose(weights.sum(-1), torch.ones(8))
+    assert not weights.triu(1).any(), "position t must not see later items"
+    assert not weights.tril(-3).any(), "only the latest `recent` positions"
+    assert not weights[2:, :2].any(), "padding is never pooled"
+    assert weights[7, 7] > weights[7, 6] > weights[7, 5] > 0, "newer items weigh more"
+    # changing the future leaves every earlier row unchanged
+    later = items.clone()
+    later[0, 5:] = torch.tensor([1, 2, 9])
+    later_times = times.clone()
+    later_times[0, 5:] = torch.tensor([41, 900, 5000])
+    assert torch.equal(recency_weights(later, later_times, 3, lam_pos, lam_t)[0, :5], weights[:5])
+
+
+def test_dynrec_states_are_causal() -> None:
+    model = DynRec(20, 6, LINEAR, hidden=8, layers=1, heads=2, max_len=8).eval()
+    model.set_text_table(torch.randn(21, 6))
+    items, times = torch.tensor([[0, 1, 2, 3, 4, 5, 6, 7]]), torch.arange(8)[None] * 60
+    changed = items.clone()
+    changed[0, 5:] = torch.tensor([11, 12, 13])
+    before = model.states(items, times, model.item_view(items))
+    after = model.states(changed, times, model.item_view(changed))
+    assert torch.allclose(before[:, :5], after[:, :5], atol=1e-6)
+    assert not torch.allclose(before[:, 5:], after[:, 5:])
+
+
+@pytest.mark.parametrize("spec", ADAPTERS, ids=lambda s: s["_target_"].rsplit(".", 1)[1])
+def test_adapters_map_in_dim_to_out_dim(spec: dict) -> None:
+    adapter = build_adapter(spec, 12, 5)
+    assert adapter(torch.randn(7, 12)).shape == (7, 5)
+    assert "_target_" in spec, "the spec is not consumed"
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [{"_target_": "os.system"}, {"_target_": "dynrec_cli.adapters.moe.Nope"}, {"experts": 2},
+     {"_target_": "dynrec_cli.adapters.moe.MoEAdapter", "expert": 2}],
+)  # fmt: skip
+def test_build_adapter_refuses_bad_specs(spec: dict) -> None:
+    with pytest.raises(ConfigError):
+        build_adapter(spec, 4, 4)
+
+
+def test_pca_init_follows_the_text() -> None:
+    text = torch.randn(31, 10)
+    text[7] = text[3]  # same text -> same initial ID vector
+    model = DynRec(30, 10, LINEAR, hidden=8, id_init="pca")
+    model.set_text_table(text)
+    ids = model.id_emb.weight
+    assert torch.allclose(ids[7], ids[3]) and not ids[0].any()
+    assert ids[1:].std().item() == pytest.approx(0.02, rel=1e-3)
+    random = DynRec(30, 10, LINEAR, hidden=8, id_init="random")
+    before = random.id_emb.weight.clone()
+    random.set_text_table(text)
+    assert torch.equal(random.id_emb.weight, before)
+
+
+def test_id_dropout_is_random_in_training_only() -> None:
+    inputs, times = torch.tensor([[1, 2, 3, 4]]), torch.arange(4)[None]
+    targets = torch.tensor([[2, 3, 4, 5]])
+    for p, differs in ((0.5, True), (0.0, False)):
+        model = DynRec(10, 4, LINEAR, hidden=8, dropout=0.0, max_len=4, id_dropout=p, id_init="random").train()
+        model.set_text_table(torch.randn(11, 4))
+        losses = {model.loss(inputs, targets, times).item() for _ in range(6)}
+        assert (len(losses) > 1) is differs
+        model.eval()
+        assert len({model.loss(inputs, targets, times).item() for _ in range(3)}) == 1
+
+
+def test_text_only_has_no_id_table_and_no_delta() -> None:
+    model = DynRec(10, 4, LINEAR, hidden=8, item_id=False)
+    assert model.id_emb is None and "delta" not in model.gates()
+    assert not any("id_emb" in name for name in model.state_dict())
+    assert set(DynRec(10, 4, LINEAR, hidden=8).gates()) == {"alpha", "beta", "gamma", "delta"}
+
+
+@pytest.mark.parametrize("kwargs", [{"loss": "bce"}, {"id_init": "svd"}, {"id_dropout": 1.0}, {"recent": 0}])
+def test_dynrec_refuses_bad_settings(kwargs: dict) -> None:
+    with pytest.raises(ConfigError):
+        DynRec(10, 4, LINEAR, **kwargs)
+
+
+def test_text_table_must_fit_the_catalogue() -> None:
+    with pytest.raises(ConfigError, match="text table"):
+        DynRec(10, 4, LINEAR).set_text_table(torch.randn(10, 4))
