@@ -11,10 +11,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import baselines  # noqa: E402
+from benchmarks import baselines, text_models  # noqa: E402
 from benchmarks.common import DATASETS, write_results  # noqa: E402
 
-SUITES = {"baselines": baselines.run}
+SUITES = {"baselines": baselines.run, "text_models": text_models.run}
 
 
 def main() -> None:

@@ -87,7 +87,8 @@ class TextTower(nn.Module):
                 f"adapter.lora: {str(exc).splitlines()[0]} (set adapter.lora.target_modules to the attention "
                 "projections' names, e.g. [query, value] for BERT, [q_proj, v_proj] for Llama-like models)"
             ) from None
-        self.r, self.dim, self.pooling, self.normalize, self.batch_size = r, lm.hidden_size, pooling, normalize, batch_size
+        self.r, self.dim, self.pooling = r, lm.hidden_size, pooling
+        self.normalize, self.batch_size = normalize, batch_size
         # not persistent: they follow .to(device) but stay out of checkpoints
         self.register_buffer("tokens", tokens, persistent=False)
         self.register_buffer("lengths", lengths, persistent=False)
@@ -135,7 +136,9 @@ class LoRADynRec(nn.Module):
     trainable = True
     uses_text = True
 
-    def __init__(self, core: nn.Module, tower: TextTower, lr: float = 1e-4, batch_items: int = 256, refresh: str = "epoch") -> None:
+    def __init__(
+        self, core: nn.Module, tower: TextTower, lr: float = 1e-4, batch_items: int = 256, refresh: str = "epoch"
+    ) -> None:
         super().__init__()
         if refresh not in REFRESH:
             raise ConfigError(f"adapter.lora.refresh={refresh}: choose one of {', '.join(REFRESH)}")
@@ -194,7 +197,7 @@ class LoRADynRec(nn.Module):
     # model out keeps that copy at the core plus LoRA (a large LM would otherwise be duplicated).
     def state_dict(self, *, destination: Any = None, prefix: str = "", keep_vars: bool = False) -> dict[str, Any]:
         state = super().state_dict(destination=destination, prefix=prefix, keep_vars=keep_vars)
-        for key in [k for k in state if _frozen(k[len(prefix) :])]:
+        for key in [k for k in state if k.startswith(prefix) and _frozen(k[len(prefix) :])]:
             del state[key]
         return state
 

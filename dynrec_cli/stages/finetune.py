@@ -82,10 +82,8 @@ class FinetuneStage(Stage):
         tiny = OmegaConf.to_container(enc.tiny) if enc.tiny else None
         lm = load_language_model(str(tuned) if tuned.is_dir() else str(enc.model), kind=str(enc.kind), tiny=tiny)
         texts = [""] + ctx.prepared().items["text"].fillna("").astype(str).tolist()  # row 0 = padding
-        return build_lora_model(
-            core, lm, texts, lora, check_pooling(str(enc.pooling), lm.kind), resolve_max_length(lm, int(enc.max_length)),
-            bool(enc.normalize), int(enc.batch_size),
-        )
+        pooling, max_length = check_pooling(str(enc.pooling), lm.kind), resolve_max_length(lm, int(enc.max_length))
+        return build_lora_model(core, lm, texts, lora, pooling, max_length, bool(enc.normalize), int(enc.batch_size))
 
     def _text_table(self, ctx: StageContext, target: str, kwargs: dict[str, Any]) -> torch.Tensor | None:
         """The item text embeddings for models that read text (and their `text_dim`), else None."""
