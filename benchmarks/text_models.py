@@ -32,7 +32,8 @@ COLD = {
 def _train(name: str, args: list[str], seed: int, quick: bool) -> dict:
     run_dir = RESULTS / "runs" / f"{name}-seed{seed}"
     trainer = ["trainer.epochs=2"] if quick else ["trainer.epochs=40", "trainer.patience=8"]
-    child = run_dynrec("train", f"run_dir={run_dir}", "--force", f"seed={seed}", f"encoder.cache_dir={RESULTS / 'cache'}", *trainer, *args)
+    # no --force: an interrupted benchmark resumes, finished runs are skipped by their manifests
+    child = run_dynrec("train", f"run_dir={run_dir}", f"seed={seed}", f"encoder.cache_dir={RESULTS / 'cache'}", *trainer, *args)
     metrics = read_json(run_dir / "metrics.json")
     finetune = read_json(run_dir / "finetune" / "manifest.json")["figures"]
     pretrain = read_json(run_dir / "pretrain" / "manifest.json")["figures"]

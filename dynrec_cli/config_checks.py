@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from omegaconf import DictConfig
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
 
 from dynrec_cli.errors import ConfigError
 
 SPLITS = ("leave_one_out", "temporal")
 FORMATS = ("csv", "movielens", "recbole", "sequences", "unisrec")
+METRICS = ("ndcg", "recall", "hit", "mrr", "map", "precision")
 
 
 def _check(condition: bool, message: str) -> None:
@@ -15,34 +18,43 @@ def _check(condition: bool, message: str) -> None:
         raise ConfigError(message)
 
 
-def validate_config(cfg: DictConfig) -> None:
+def _number(cfg: DictConfig, key: str, kind: type = int, minimum: float | None = None, nullable: bool = False) -> Any:
+    """cfg[key] converted to `kind`, or a ConfigError naming the key."""
+    value = OmegaConf.select(cfg, key)
+    if value is None and nullable:
+        return None
     try:
-        _validate(cfg)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"a config value has the wrong type ({exc}); see `dynrec config show`") from None
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key}={value!r}: expected {'an integer' if kind is int else 'a number'}") from None
+    _check(minimum is None or number >= minimum, f"{key}={value}: must be >= {minimum}")
+    return number
 
 
-def _validate(cfg: DictConfig) -> None:
-    data, trainer, ev = cfg.data, cfg.trainer, cfg.eval
+def validate_config(cfg: DictConfig) -> None:
+    data = cfg.data
     _check(data.format in FORMATS, f"data.format={data.format}: choose one of {', '.join(FORMATS)}")
     _check(data.split in SPLITS, f"data.split={data.split}: choose one of {', '.join(SPLITS)}")
-    _check(0 <= float(data.cold_items) < 1, f"data.cold_items={data.cold_items}: must be in [0, 1)")
-    for key in ("min_user_interactions", "min_item_interactions"):
-        _check(int(data[key]) >= 0, f"data.{key}={data[key]}: must be >= 0")
-    _check(data.max_seq_len is None or int(data.max_seq_len) >= 3, f"data.max_seq_len={data.max_seq_len}: must be >= 3 or null")
-    _check(int(trainer.epochs) >= 1, f"trainer.epochs={trainer.epochs}: must be >= 1")
-    _check(int(trainer.batch_size) >= 1, f"trainer.batch_size={trainer.batch_size}: must be >= 1")
-    _check(int(trainer.patience) >= 1, f"trainer.patience={trainer.patience}: must be >= 1")
-    _check(int(trainer.eval_every) >= 1, f"trainer.eval_every={trainer.eval_every}: must be >= 1")
-    _check(float(trainer.optimizer.lr) > 0, f"trainer.optimizer.lr={trainer.optimizer.lr}: must be > 0")
-    ks = list(ev.ks)
-    _check(bool(ks) and all(int(k) >= 1 for k in ks), f"eval.ks={ks}: a non-empty list of positive integers")
-    _check(int(ev.user_chunk) >= 1 and int(ev.item_chunk) >= 1, "eval.user_chunk and eval.item_chunk must be >= 1")
-    split, _, metric = str(trainer.objective).partition("/")
-    _check(split == "valid" and "@" in metric, f"trainer.objective={trainer.objective}: expected valid/<metric>@<k>, e.g. valid/ndcg@10")
+    cold = _number(cfg, "data.cold_items", float, 0)
+    _check(cold < 1, f"data.cold_items={cold}: must be in [0, 1)")
+    _number(cfg, "data.min_user_interactions", int, 0)
+    _number(cfg, "data.min_item_interactions", int, 0)
+    _number(cfg, "data.max_seq_len", int, 3, nullable=True)
+    _number(cfg, "data.min_rating", float, nullable=True)
+    for key in ("trainer.epochs", "trainer.batch_size", "trainer.patience", "trainer.eval_every", "rank.k",
+                "eval.user_chunk", "eval.item_chunk"):
+        _number(cfg, key, int, 1)
+    _check(_number(cfg, "trainer.optimizer.lr", float) > 0, f"trainer.optimizer.lr={cfg.trainer.optimizer.lr}: must be > 0")
+    _number(cfg, "trainer.max_minutes", float, 0, nullable=True)
+    ks = list(cfg.eval.ks)
+    _check(bool(ks) and all(str(k).isdigit() and int(k) >= 1 for k in ks), f"eval.ks={ks}: a non-empty list of positive integers")
+    split, _, metric = str(cfg.trainer.objective).partition("/")
     name, _, k = metric.partition("@")
     _check(
-        name in ("ndcg", "recall", "hit", "mrr", "map", "precision") and k.isdigit() and int(k) in [int(x) for x in ks],
-        f"trainer.objective={trainer.objective}: metric must be ndcg/recall/hit/mrr/map/precision at a K in eval.ks={ks}",
+        split == "valid" and name in METRICS and k.isdigit() and int(k) >= 1,
+        f"trainer.objective={cfg.trainer.objective}: expected valid/<{'|'.join(METRICS)}>@<K>, e.g. valid/ndcg@10",
     )
-    _check(int(cfg.rank.k) >= 1, f"rank.k={cfg.rank.k}: must be >= 1")
+    if cfg.encoder.name != "none":
+        _number(cfg, "encoder.max_length", int, 2)
+        _number(cfg, "encoder.batch_size", int, 1)
+        _number(cfg, "pretrain.mlm.epochs", int, 0)

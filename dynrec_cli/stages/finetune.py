@@ -36,7 +36,7 @@ class FinetuneStage(Stage):
     DEPENDS = ("prepare", "pretrain")
 
     def config_sections(self, cfg: DictConfig) -> dict[str, Any]:
-        return {"model": cfg.model, "trainer": cfg.trainer, "seed": cfg.seed, "eval.exclude_history": cfg.eval.exclude_history}
+        return {"model": cfg.model, "trainer": cfg.trainer, "seed": cfg.seed}
 
     def run(self, ctx: StageContext, out: Path) -> dict[str, Any]:
         cfg, prepared = ctx.cfg, ctx.prepared()
@@ -100,12 +100,13 @@ class FinetuneStage(Stage):
     def _train(self, ctx: StageContext, model: torch.nn.Module, views: Any, device: torch.device, out: Path) -> dict[str, Any]:
         cfg = ctx.cfg
         windows = training_windows(views.train, model.max_len)
-        exclude = views.train if cfg.eval.exclude_history else None
+        exclude = views.train if cfg.trainer.valid_exclude_history else None
         split_name, metric = cfg.trainer.objective.split("/", 1)
+        k = int(metric.split("@")[1])  # validation ranks only as deep as the objective needs
 
         def validate(m: torch.nn.Module) -> dict[str, float]:
             result = evaluate_split(
-                m, views.train, views.valid, exclude, [int(k) for k in cfg.eval.ks], m.max_len,
+                m, views.train, views.valid, exclude, [k], m.max_len,
                 int(cfg.eval.user_chunk), int(cfg.eval.item_chunk), device,
             )
             return {f"{split_name}/{name}": float(v.mean()) for name, v in result.per_user.items()}

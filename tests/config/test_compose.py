@@ -67,6 +67,6 @@ def test_unknown_key_lists_valid_keys() -> None:
 
 def test_wrong_value_fails_before_work() -> None:
     with pytest.raises(ConfigError, match="trainer.objective"):
-        validate_config(compose_config("train", ["trainer.objective=valid/ndcg@50"]))
+        validate_config(compose_config("train", ["trainer.objective=test/ndcg@10"]))
     with pytest.raises(ConfigError, match="data.split"):
         validate_config(compose_config("train", ["data.split=random"]))
