@@ -27,7 +27,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed ## create .venv and install dynrec with its test tools
 
 demo: install ## train and evaluate the default model on the shipped sample, print the metrics
-	$(VENV)/bin/dynrec train run_dir=runs/demo
+	$(VENV)/bin/dynrec train run_dir=runs/demo trainer.max_minutes=1.5
 
 test: install ## run the whole test suite (unit, config, cli, e2e, README)
 	$(PY) -m pytest -q -p no:cacheprovider

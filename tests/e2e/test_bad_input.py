@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 
 LOG = "user_id,item_id,timestamp\n" + "".join(
     f"u{u},i{(u * 7 + k) % 12},{1_000_000 + 60 * k}\n" for u in range(8) for k in range(8)
