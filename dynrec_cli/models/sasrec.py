@@ -25,8 +25,13 @@ class SASRec(SequenceModel):
         loss: str = "ce",
         negatives: int = 256,
         temperature: float = 1.0,
+        scale_embeddings: bool = False,
     ) -> None:
         super().__init__(n_items, hidden, max_len, loss, negatives, temperature)
+        # the original SASRec multiplies item embeddings by sqrt(hidden); RecBole's does not and
+        # normalises the input instead, which keeps the output less similar to the input items
+        self.scale = hidden**0.5 if scale_embeddings else 1.0
+        self.input_norm = nn.Identity() if scale_embeddings else nn.LayerNorm(hidden)
         self.pos_emb = nn.Embedding(max_len, hidden)
         nn.init.normal_(self.pos_emb.weight, std=0.02)
         self.blocks = nn.ModuleList(CausalBlock(hidden, heads, dropout) for _ in range(layers))
@@ -36,7 +41,7 @@ class SASRec(SequenceModel):
     def encode(self, items: Tensor, times: Tensor) -> Tensor:
         length = items.shape[1]
         positions = torch.arange(self.max_len - length, self.max_len, device=items.device)
-        x = self.item_emb(items) * self.hidden**0.5 + self.pos_emb(positions)[None]
+        x = self.input_norm(self.item_emb(items) * self.scale + self.pos_emb(positions)[None])
         x = self.drop(x) * (items > 0).unsqueeze(-1)
         mask = causal_mask(items)
         for block in self.blocks:
