@@ -21,11 +21,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a few epochs and seeds: minutes, not an hour")
     parser.add_argument("--only", choices=sorted(SUITES), action="append", help="run only these suites")
+    parser.add_argument("--parts", nargs="+", default=["ml-100k", "scientific", "cold"],
+                        help="text_models: which data sets / the cold protocol (split a long run over processes)")
     args = parser.parse_args()
     if not DATASETS.is_dir():
         sys.exit(f"{DATASETS}: the shared data sets are not there; benchmarks read them from that path")
     for name in args.only or list(SUITES):
-        markdown, payload = SUITES[name](args.quick)
+        markdown, payload = SUITES[name](args.quick, tuple(args.parts)) if name == "text_models" else SUITES[name](args.quick)
         path = write_results(name + ("-quick" if args.quick else ""), markdown, payload)
         print(f"\n## {name}\n\n{markdown}\nwritten to {path}")
 

@@ -66,6 +66,7 @@ class DynRec(nn.Module):
         self.alpha, self.beta, self.gamma = (nn.Parameter(torch.ones(())) for _ in range(3))
         self.delta = nn.Parameter(torch.ones(())) if item_id else None
         self.register_buffer("log_q", torch.zeros(n_items + 1), persistent=False)
+        self.register_buffer("known", torch.ones(n_items + 1, dtype=torch.bool), persistent=False)
 
     # --- set-up the finetune stage calls ---------------------------------------------------
     def set_text_table(self, table: Tensor) -> None:
@@ -85,6 +86,7 @@ class DynRec(nn.Module):
     def set_item_counts(self, counts: Tensor) -> None:
         """counts: (n_items + 1,) training events per item; used by loss='sampled' (log-Q)."""
         self.log_q = log_q_from_counts(counts).to(self.log_q.device)
+        self.known = (counts > 0).to(self.known.device)
 
     def gates(self) -> dict[str, float]:
         """The learned mixing scalars: alpha (sequence), beta (recent pool), gamma (text), delta (ID)."""
@@ -147,9 +149,9 @@ class DynRec(nn.Module):
         if self.loss_name == "ce":
             table = self.item_view(torch.arange(self.n_items + 1, device=inputs.device), keep, text)
             hidden = self.states(inputs, times, table[inputs])[mask]
-            return full_softmax_loss(hidden, table, targets[mask], self.temperature)
+            return full_softmax_loss(hidden, table, targets[mask], self.temperature, self.known)
         hidden = self.states(inputs, times, self.item_view(inputs, keep, text))[mask]
-        negatives = torch.multinomial(self.log_q[1:].exp(), self.negatives, replacement=True) + 1
+        negatives = torch.multinomial(self.log_q[1:].exp() * self.known[1:], self.negatives, replacement=True) + 1
         # only the items this step touches go through the adapter; remap them to 0..n_used-1
         used = torch.unique(torch.cat([targets[mask], negatives]))
         wanted, negatives = torch.searchsorted(used, targets[mask]), torch.searchsorted(used, negatives)

@@ -7,15 +7,22 @@ import torch.nn.functional as F
 from torch import Tensor
 
 
-def full_softmax_loss(hidden: Tensor, items: Tensor, targets: Tensor, temperature: float) -> Tensor:
+def full_softmax_loss(
+    hidden: Tensor, items: Tensor, targets: Tensor, temperature: float, known: Tensor | None = None
+) -> Tensor:
     """Cross-entropy of the target against every item.
 
     Args:
         hidden: (N, d) user states at the positions that have a target.
         items: (n_items + 1, d) item table; row 0 is padding and never a class.
         targets: (N,) item indices in 1..n_items.
+        known: (n_items + 1,) bool, items that exist in training; the others are left out of the
+            softmax, as they would not exist yet in a real cold start (otherwise they are pushed
+            down as negatives at every step and a text model can never rank them).
     """
     logits = hidden @ items[1:].T / temperature  # (N, n_items)
+    if known is not None:
+        logits = logits.masked_fill(~known[1:], float("-inf"))
     return F.cross_entropy(logits.float(), targets - 1)
 
 

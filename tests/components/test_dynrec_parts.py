@@ -117,3 +117,18 @@ def test_dynrec_refuses_bad_settings(kwargs: dict) -> None:
 def test_text_table_must_fit_the_catalogue() -> None:
     with pytest.raises(ConfigError, match="text table"):
         DynRec(10, 4, LINEAR).set_text_table(torch.randn(10, 4))
+
+
+def test_items_unseen_in_training_are_not_softmax_negatives() -> None:
+    # a cold item does not exist at training time: its vector must get no gradient, so a
+    # text-only model can still rank it when it appears
+    torch.manual_seed(0)
+    model = DynRec(n_items=10, text_dim=6, adapter=LINEAR, hidden=8, layers=1, heads=1, max_len=5, item_id=True, id_dropout=0.0)
+    model.set_text_table(torch.randn(11, 6))
+    counts = torch.ones(11)
+    counts[[0, 7]] = 0  # item 7 never appears in training
+    model.set_item_counts(counts)
+    inputs = torch.tensor([[1, 2, 3, 4, 5]])
+    model.loss(inputs, torch.tensor([[2, 3, 4, 5, 6]]), torch.zeros(1, 5, dtype=torch.long)).backward()
+    assert model.id_emb.weight.grad[7].abs().sum() == 0
+    assert model.id_emb.weight.grad[8].abs().sum() > 0
