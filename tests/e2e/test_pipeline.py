@@ -122,3 +122,20 @@ def test_exclude_history_false_can_recommend_seen_items(cli, trained_run: Path, 
     unmasked = json.loads((tmp_path / "pop" / "metrics.json").read_text())
     # the most popular items are mostly already seen: leaving them in lowers Pop's figures
     assert unmasked["test/recall@10"] < masked["test/recall@10"]
+
+
+def test_multirun_sweep_writes_one_run_per_job(tmp_path: Path) -> None:
+    # a subprocess: Hydra's real @hydra.main reconfigures logging for the whole process
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    sweep = tmp_path / "sweep"
+    command = [sys.executable, "-m", "dynrec_cli", "train", "-m", "model=sasrec,gru4rec", f"run_dir={sweep}",
+               "model.hidden=16", "trainer=tiny", "data.max_seq_len=40"]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    targets = {json.loads((sweep / job / "config.json").read_text())["model"]["_target_"] for job in ("0", "1")}
+    assert targets == {"dynrec_cli.models.sasrec.SASRec", "dynrec_cli.models.gru4rec.GRU4Rec"}
+    assert all((sweep / job / "metrics.json").exists() for job in ("0", "1"))
