@@ -15,7 +15,7 @@ from dynrec_cli.data.sequences import split_views, training_windows
 from dynrec_cli.evaluation.evaluator import evaluate_split
 from dynrec_cli.stages.base import Stage, StageContext
 from dynrec_cli.errors import ConfigError
-from dynrec_cli.stages.pretrain import load_text_table
+from dynrec_cli.stages.pretrain import LM_FOLDER, item_texts, load_encoder, load_text_table
 from dynrec_cli.training.checkpoint import build_model, model_class, save_model
 from dynrec_cli.training.device import resolve_device, resolve_precision
 from dynrec_cli.training.loop import LoopSettings, fit
@@ -72,18 +72,11 @@ class FinetuneStage(Stage):
     def _with_lora(self, ctx: StageContext, core: torch.nn.Module, lora: dict[str, Any]) -> torch.nn.Module:
         """Wrap `core` with LoRA on the pretrain stage's language model (its MLM-tuned copy if any)."""
         from dynrec_cli.adapters.lora import build_lora_model
-        from dynrec_cli.encoders.encode import resolve_max_length
-        from dynrec_cli.encoders.loading import load_language_model
-        from dynrec_cli.encoders.pooling import check_pooling
-        from dynrec_cli.stages.pretrain import LM_FOLDER
 
         enc = ctx.cfg.encoder
         tuned = ctx.stage_dir("pretrain") / LM_FOLDER
-        tiny = OmegaConf.to_container(enc.tiny) if enc.tiny else None
-        lm = load_language_model(str(tuned) if tuned.is_dir() else str(enc.model), kind=str(enc.kind), tiny=tiny)
-        texts = [""] + ctx.prepared().items["text"].fillna("").astype(str).tolist()  # row 0 = padding
-        pooling, max_length = check_pooling(str(enc.pooling), lm.kind), resolve_max_length(lm, int(enc.max_length))
-        return build_lora_model(core, lm, texts, lora, pooling, max_length, bool(enc.normalize), int(enc.batch_size))
+        lm, pooling, max_length = load_encoder(enc, tuned if tuned.is_dir() else None)
+        return build_lora_model(core, lm, item_texts(ctx), lora, pooling, max_length, bool(enc.normalize), int(enc.batch_size))
 
     def _text_table(self, ctx: StageContext, target: str, kwargs: dict[str, Any]) -> torch.Tensor | None:
         """The item text embeddings for models that read text (and their `text_dim`), else None."""

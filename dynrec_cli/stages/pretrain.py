@@ -33,16 +33,11 @@ class PretrainStage(Stage):
         if ctx.cfg.encoder.name == "none":
             return {"encoder": "none", "note": "ID-only model: no language model needed"}
         from dynrec_cli.encoders.cache import EmbeddingCache, encode_with_cache
-        from dynrec_cli.encoders.encode import resolve_max_length
-        from dynrec_cli.encoders.loading import load_language_model
-        from dynrec_cli.encoders.pooling import check_pooling
 
-        enc, prepared = ctx.cfg.encoder, ctx.prepared()
+        enc = ctx.cfg.encoder
         device = resolve_device(enc.device)
-        tiny = OmegaConf.to_container(enc.tiny) if enc.tiny else None
-        lm = load_language_model(str(enc.model), kind=str(enc.kind), tiny=tiny)
-        pooling = check_pooling(str(enc.pooling), lm.kind)
-        texts = [""] + prepared.items["text"].fillna("").astype(str).tolist()  # row 0 = padding
+        lm, pooling, max_length = load_encoder(enc)
+        texts = item_texts(ctx)
         figures: dict[str, Any] = {"model": str(enc.model), "kind": lm.kind, "pooling": pooling, "dim": lm.hidden_size}
         mlm = ctx.cfg.pretrain.mlm
         if int(mlm.epochs) > 0:
@@ -54,7 +49,6 @@ class PretrainStage(Stage):
             )
             save_lm(lm, out / LM_FOLDER)
             figures["mlm"] = stats
-        max_length = resolve_max_length(lm, int(enc.max_length))
         cache = EmbeddingCache(Path(enc.cache_dir), lm.identity, pooling, max_length, bool(enc.normalize))
         result = encode_with_cache(lm, texts, cache, int(enc.batch_size), device)
         table = result.embeddings.clone()
@@ -77,6 +71,23 @@ class PretrainStage(Stage):
                 encoding.get("cached", 0), encoding.get("items_per_s", 0.0), encoding.get("truncated", 0),
                 encoding.get("empty", 0),
             )
+
+
+def load_encoder(enc: DictConfig, folder: Path | None = None) -> tuple[Any, str, int]:
+    """The language model an encoder config names (or the tuned copy in `folder`), with its
+    checked pooling and token limit."""
+    from dynrec_cli.encoders.encode import resolve_max_length
+    from dynrec_cli.encoders.loading import load_language_model
+    from dynrec_cli.encoders.pooling import check_pooling
+
+    tiny = OmegaConf.to_container(enc.tiny) if enc.tiny else None
+    lm = load_language_model(str(folder or enc.model), kind=str(enc.kind), tiny=tiny)
+    return lm, check_pooling(str(enc.pooling), lm.kind), resolve_max_length(lm, int(enc.max_length))
+
+
+def item_texts(ctx: StageContext) -> list[str]:
+    """Every item's text in index order; row 0 is the padding item."""
+    return [""] + ctx.prepared().items["text"].fillna("").astype(str).tolist()
 
 
 def load_text_table(stage_dir: Path) -> torch.Tensor:
