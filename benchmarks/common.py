@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DATASETS = REPO.parent / "shared" / "datasets"
+# DYNREC_DATASETS points elsewhere (e.g. a copy carried to a GPU machine)
+DATASETS = Path(os.environ.get("DYNREC_DATASETS", REPO.parent / "shared" / "datasets"))
 BASELINES = REPO.parent / "shared" / "benchmarks"
 RESULTS = REPO / "benchmarks" / "results"
 
@@ -25,7 +26,12 @@ class Child:
 
 def run_dynrec(*args: str) -> Child:
     """Run `dynrec ARGS` in a child process; exits the benchmark if it fails."""
-    command = [sys.executable, "-m", "dynrec_cli", *args]
+    return run_module("dynrec_cli", *args)
+
+
+def run_module(module: str, *args: str) -> Child:
+    """Run `python -m MODULE ARGS` from the repo root in a child process; exits the benchmark if it fails."""
+    command = [sys.executable, "-m", module, *args]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "COLUMNS": "160"}
     started = time.perf_counter()
     with subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:

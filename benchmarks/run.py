@@ -11,10 +11,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import baselines, text_models  # noqa: E402
+from benchmarks import baselines, encoding, large, ranking, text_models, throughput  # noqa: E402
 from benchmarks.common import DATASETS, write_results  # noqa: E402
 
-SUITES = {"baselines": baselines.run, "text_models": text_models.run}
+SUITES = {
+    "baselines": baselines.run, "text_models": text_models.run, "ranking": ranking.run,
+    "throughput": throughput.run, "encoding": encoding.run, "large": large.run,
+}
+NOT_QUICK = {"large"}  # generates and prepares 10M-event logs: minutes, not a CI check
 
 
 def main() -> None:
@@ -26,7 +30,7 @@ def main() -> None:
     args = parser.parse_args()
     if not DATASETS.is_dir():
         sys.exit(f"{DATASETS}: the shared data sets are not there; benchmarks read them from that path")
-    for name in args.only or list(SUITES):
+    for name in args.only or [s for s in SUITES if not (args.quick and s in NOT_QUICK)]:
         markdown, payload = SUITES[name](args.quick, tuple(args.parts)) if name == "text_models" else SUITES[name](args.quick)
         path = write_results(name + ("-quick" if args.quick else ""), markdown, payload)
         print(f"\n## {name}\n\n{markdown}\nwritten to {path}")

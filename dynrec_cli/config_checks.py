@@ -32,6 +32,8 @@ def _number(cfg: DictConfig, key: str, kind: type = int, minimum: float | None =
 
 
 def validate_config(cfg: DictConfig) -> None:
+    from dynrec_cli.config_rules import check_rules
+
     data = cfg.data
     _check(data.format in FORMATS, f"data.format={data.format}: choose one of {', '.join(FORMATS)}")
     _check(data.split in SPLITS, f"data.split={data.split}: choose one of {', '.join(SPLITS)}")
@@ -48,6 +50,10 @@ def validate_config(cfg: DictConfig) -> None:
     _number(cfg, "trainer.max_minutes", float, 0, nullable=True)
     ks = list(cfg.eval.ks)
     _check(bool(ks) and all(str(k).isdigit() and int(k) >= 1 for k in ks), f"eval.ks={ks}: a non-empty list of positive integers")
+    _check(cfg.eval.protocol in ("standard", "replay"), f"eval.protocol={cfg.eval.protocol}: choose standard or replay")
+    _check(cfg.eval.protocol != "replay" or data.split == "temporal",
+           "eval.protocol=replay needs a run trained with data.split=temporal (a global time cut-off before the replayed events)")
+    _number(cfg, "eval.replay_periods", int, 1)
     split, _, metric = str(cfg.trainer.objective).partition("/")
     name, _, k = metric.partition("@")
     _check(
@@ -58,3 +64,17 @@ def validate_config(cfg: DictConfig) -> None:
         _number(cfg, "encoder.max_length", int, 2)
         _number(cfg, "encoder.batch_size", int, 1)
         _number(cfg, "pretrain.mlm.epochs", int, 0)
+    _check_workflow(cfg)
+    check_rules(cfg)  # every numeric, enum and flag key: range or choices
+
+
+def _check_workflow(cfg: DictConfig) -> None:
+    """Tracking back-end, evaluation segments and the paired-comparison settings."""
+    from dynrec_cli.training.tracking import check_tracking
+
+    check_tracking(str(cfg.trainer.tracking))
+    _number(cfg, "eval.activity_buckets", int, 0)
+    _number(cfg, "eval.time_periods", int, 0)
+    _number(cfg, "eval.compare.resamples", int, 1)
+    confidence = _number(cfg, "eval.compare.confidence", float)
+    _check(0 < confidence < 1, f"eval.compare.confidence={confidence}: must be in (0, 1), e.g. 0.95")

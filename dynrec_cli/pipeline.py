@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from dynrec_cli import artifacts
 from dynrec_cli.stages import STAGES, StageContext
+from dynrec_cli.training import distributed
 
 log = logging.getLogger(__name__)
 METRICS_FILE = "metrics.json"
@@ -42,19 +45,51 @@ def run_task(cfg: DictConfig, verb: str, *, force: bool = False, overrides: list
     from dynrec_cli.config_checks import validate_config
 
     validate_config(cfg)
+    with distributed.session():  # under torchrun: join the process group; else a no-op
+        run_dir = distributed.on_main(lambda: _open_run_dir(cfg, verb, overrides))  # one run folder for all ranks
+        ctx = StageContext(cfg=cfg, run_dir=run_dir)
+        log.info("run folder: %s", run_dir)
+        with _recording(run_dir, cfg, overrides):
+            for name in stages_for(verb):
+                stage = STAGES[name]
+                redo = force and (verb == "train" or name == verb)
+                if stage.DATA_PARALLEL:
+                    _run_stage(stage, ctx, redo)
+                else:  # one writer: rank 0 runs the stage while the other ranks wait
+                    distributed.on_main(lambda: _run_stage(stage, ctx, redo))
+            if verb == "capture":  # capture.events / capture.items update the interest store (cursor-driven, not skip-checked)
+                from dynrec_cli.capture.run import capture_updates
+
+                distributed.on_main(lambda: capture_updates(ctx))
+    metrics_path = run_dir / METRICS_FILE
+    return json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+
+
+def _open_run_dir(cfg: DictConfig, verb: str, overrides: list[str] | None) -> Path:
     run_dir = resolve_run_dir(cfg, verb)
     run_dir.mkdir(parents=True, exist_ok=True)
+    return run_dir
+
+
+@contextlib.contextmanager
+def _recording(run_dir: Path, cfg: DictConfig, overrides: list[str] | None) -> Iterator[None]:
+    """Write config.json (and a new run's overrides.json) once the command succeeds, or fails
+    after a stage completed: a command refused up front leaves the run folder as it was."""
+    started = time.time()
+    try:
+        yield
+    except BaseException:
+        if distributed.is_main() and any(p.stat().st_mtime >= started for p in run_dir.glob(f"*/{artifacts.MANIFEST}")):
+            _record_run(run_dir, cfg, overrides)
+        raise
+    if distributed.is_main():
+        _record_run(run_dir, cfg, overrides)
+
+
+def _record_run(run_dir: Path, cfg: DictConfig, overrides: list[str] | None) -> None:
     artifacts.write_json(run_dir / "config.json", OmegaConf.to_container(cfg, resolve=True))
     if overrides is not None and not (run_dir / "overrides.json").exists():
         artifacts.write_json(run_dir / "overrides.json", [o for o in overrides if not o.startswith("run_dir=")])
-    ctx = StageContext(cfg=cfg, run_dir=run_dir)
-    log.info("run folder: %s", run_dir)
-    for name in stages_for(verb):
-        stage = STAGES[name]
-        redo = force and (verb == "train" or name == verb)
-        _run_stage(stage, ctx, redo)
-    metrics_path = run_dir / METRICS_FILE
-    return json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
 
 
 def _run_stage(stage: Any, ctx: StageContext, force: bool) -> None:
@@ -63,14 +98,15 @@ def _run_stage(stage: Any, ctx: StageContext, force: bool) -> None:
     cfg_hash = artifacts.config_hash(stage.config_sections(ctx.cfg))
     inputs = stage.inputs(ctx)
     current = artifacts.load_manifest(out)
-    if (
+    if distributed.broadcast(  # a data-parallel stage: every rank follows rank 0's decision
         not force
         and current is not None
         and current["config_hash"] == cfg_hash
         and current["inputs"] == inputs
     ):
         log.info("[%s] up to date, skipped", name)
-        stage.report(ctx, current)
+        if distributed.is_main():
+            stage.report(ctx, current)
         return
     log.info("[%s] running", name)
     folder = artifacts.StageFolder(out)
@@ -84,9 +120,12 @@ def _run_stage(stage: Any, ctx: StageContext, force: bool) -> None:
             for key, value in stage.config_sections(ctx.cfg).items()
         }
         manifest["duration_s"] = round(time.perf_counter() - started, 3)
-        folder.commit(manifest)
+        if distributed.is_main():
+            folder.commit(manifest)
+        else:  # a data-parallel stage's other ranks: rank 0's folder is the stage's
+            folder.discard()
     except BaseException:
         folder.discard()
         raise
-    stage.after_commit(ctx, artifacts.load_manifest(out) or {})
+    distributed.on_main(lambda: stage.after_commit(ctx, artifacts.load_manifest(out) or {}))  # and a barrier
     log.info("[%s] done in %.1fs", name, time.perf_counter() - started)

@@ -22,6 +22,19 @@ TINY_SASREC = [
 ]
 
 
+def run_from_repo(*args: str) -> None:
+    """Run `dynrec ARGS` in-process from the repo root (for module-scoped fixtures); asserts exit 0."""
+    from dynrec_cli.cli import app
+
+    cwd = os.getcwd()
+    os.chdir(REPO)
+    try:
+        result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 0, result.output
+
+
 @pytest.fixture(autouse=True)
 def _seed() -> None:
     torch.manual_seed(0)

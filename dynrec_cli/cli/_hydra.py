@@ -50,7 +50,7 @@ def _explain(verb: str, overrides: list[str], config_dir: Path | None, exc: Exce
         return _one_line(exc)
     for override in overrides:
         key = override.split("=", 1)[0]
-        if key.startswith(("+", "~")) or key.startswith("hydra.") or "=" not in override:
+        if key.startswith(("+", "~")) or key.startswith(("hydra.", "hydra/")) or "=" not in override:
             continue
         missing = _first_missing(base, key.split("."))
         if missing is not None:
@@ -80,10 +80,15 @@ def _one_line(exc: Exception) -> str:
     return text.replace("\n", " ")
 
 
-def run_sweep(verb: str, overrides: list[str], config_dir: Path | None, task: Callable[[DictConfig], object]) -> None:
+def run_sweep(
+    verb: str, overrides: list[str], config_dir: Path | None, task: Callable[[DictConfig, list[str]], dict]
+) -> Path | None:
     """Hand the sweep to a real `@hydra.main` so the whole sweep grammar and plugins work.
 
     With `run_dir=DIR` the jobs go to DIR/<job number>; otherwise to runs/multirun/<time>/<n>.
+    `task(cfg, job_overrides)` returns the job's metrics; the job hands the objective
+    (`trainer.objective`) back to Hydra, which is what a sweeper such as Optuna maximises.
+    Returns the sweep folder (None when jobs ran elsewhere and no run_dir= was given).
     """
     import hydra
     from hydra.core.hydra_config import HydraConfig
@@ -95,12 +100,18 @@ def run_sweep(verb: str, overrides: list[str], config_dir: Path | None, task: Ca
         else:
             args.append(override)
 
+    sweep_dirs: list[Path] = []
+
     @hydra.main(config_path=str(CONF_DIR), config_name=verb, version_base="1.3")
-    def job(cfg: DictConfig) -> object:
+    def job(cfg: DictConfig) -> float | None:
         hydra_cfg = HydraConfig.get()
+        sweep_dirs.append(Path(hydra_cfg.sweep.dir))
         with open_dict(cfg):
             cfg.run_dir = str(Path(hydra_cfg.sweep.dir) / hydra_cfg.sweep.subdir)
-        return task(cfg)
+        # the job's own choices, recorded in its run folder; the search itself is not part of a run
+        metrics = task(cfg, [o for o in hydra_cfg.overrides.task if not o.startswith("hparams_search=")])
+        value = metrics.get(str(cfg.trainer.objective))
+        return None if value is None else float(value)
 
     saved = sys.argv
     sys.argv = ["dynrec", "--multirun", *_search_path(config_dir), *args]
@@ -108,6 +119,11 @@ def run_sweep(verb: str, overrides: list[str], config_dir: Path | None, task: Ca
         job()
     finally:
         sys.argv = saved
+    if sweep_dirs:
+        return sweep_dirs[0]
+    # jobs ran in other processes (e.g. the submitit launcher): the folder is known only from run_dir=
+    given = [a.split("=", 1)[1] for a in args if a.startswith("hydra.sweep.dir=")]
+    return Path(given[-1]) if given else None
 
 
 def group_sources(verb: str, overrides: list[str], config_dir: Path | None) -> list[str]:

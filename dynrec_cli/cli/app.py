@@ -74,8 +74,28 @@ def evaluate(
     print_config: PrintConfig = False,
     force: Force = False,
     fail_under: FailUnder = None,
+    baseline: Annotated[
+        Optional[Path], typer.Option("--baseline", help="A run folder to compare with (same split); see --max-drop.")
+    ] = None,
+    max_drop: Annotated[
+        Optional[list[str]],
+        typer.Option("--max-drop", help="KEY=5% or KEY=0.01: exit 1 when the figure drops significantly more than this below --baseline (repeatable).", show_default=False),
+    ] = None,
 ) -> None:
-    verbs.run_verb("evaluate", overrides or [], config_dir, multirun, print_config, force, fail_under or [])
+    verbs.run_verb("evaluate", overrides or [], config_dir, multirun, print_config, force, fail_under or [], baseline, max_drop or [])
+
+
+@app.command("compare", help="Runs side by side with paired differences (bootstrap interval, p-value) per metric and segment.")
+def compare(
+    runs: Annotated[list[str], typer.Argument(help="Run folders (the first is the reference), then key=value overrides of eval.compare.*.")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for compare.md/compare.csv (default: the first run).")] = None,
+    allow_different_splits: Annotated[
+        bool, typer.Option("--allow-different-splits", help="Compare runs whose prepared data differ (pairs the shared users).")
+    ] = False,
+) -> None:
+    from dynrec_cli.cli.compare_cmd import run_compare
+
+    run_compare(runs, out, allow_different_splits)
 
 
 @config_app.command("show", help="Print the composed config of a verb and where each group option came from.")

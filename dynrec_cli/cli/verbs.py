@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape  # messages quote overrides like k=[1,2]: not markup
 
 from dynrec_cli.cli import _hydra
 from dynrec_cli.errors import ConfigError, DynrecError
@@ -68,6 +69,17 @@ def check_gates(gates: dict[str, float], metrics: dict[str, float]) -> list[str]
     return [f"{key} = {metrics[key]:.4f} < {limit}" for key, limit in gates.items() if metrics[key] < limit]
 
 
+def check_baseline_options(baseline: Path | None, max_drop: list[str]) -> None:
+    """Fail before any work on a bad --baseline/--max-drop pair."""
+    from dynrec_cli.evaluation.gates import parse_max_drops
+
+    parse_max_drops(max_drop)
+    if (baseline is None) != (not max_drop):
+        raise ConfigError("--baseline RUN and --max-drop KEY=VALUE go together, e.g. --baseline runs/main --max-drop test/ndcg@10=5%")
+    if baseline is not None and not (baseline / "evaluate" / "per_user.parquet").exists():
+        raise ConfigError(f"--baseline {baseline}: no evaluated run there (run `dynrec evaluate run_dir={baseline}` first)")
+
+
 def run_verb(
     verb: str,
     overrides: list[str],
@@ -76,14 +88,26 @@ def run_verb(
     print_config: bool,
     force: bool,
     fail_under: list[str] | tuple[str, ...] = (),
+    baseline: Path | None = None,
+    max_drop: list[str] | tuple[str, ...] = (),
 ) -> None:
     setup_logging()
     try:
         gates = parse_gates(list(fail_under))
+        check_baseline_options(baseline, list(max_drop))
         from dynrec_cli import pipeline
 
-        if multirun:
-            _hydra.run_sweep(verb, overrides, config_dir, lambda cfg: pipeline.run_task(cfg, verb, force=force))
+        if (multirun or any(o.startswith("hparams_search=") for o in overrides)) and not print_config:
+            from dynrec_cli.cli.sweep_check import validate_sweep
+
+            validate_sweep(verb, overrides, config_dir)  # a typo fails here, before any job runs
+            sweep_dir = _hydra.run_sweep(
+                verb, overrides, config_dir, lambda cfg, job: pipeline.run_task(cfg, verb, force=force, overrides=job)
+            )
+            if sweep_dir is not None:
+                from dynrec_cli.sweeps import report_sweep
+
+                report_sweep(sweep_dir)
             return
         overrides = with_run_overrides(overrides)
         cfg = _hydra.compose_config(verb, overrides, config_dir)
@@ -92,10 +116,16 @@ def run_verb(
 
             typer.echo(OmegaConf.to_yaml(cfg, resolve=True))
             return
+        if baseline is not None and not cfg.run_dir:
+            raise ConfigError("--baseline compares a run folder: give it as run_dir=DIR")
         metrics = pipeline.run_task(cfg, verb, force=force, overrides=overrides)
         failed = check_gates(gates, metrics)
+        if baseline is not None:
+            from dynrec_cli.cli.compare_cmd import gate_against_baseline
+
+            failed += gate_against_baseline(Path(cfg.run_dir), baseline, list(max_drop), cfg.eval.compare)
     except DynrecError as exc:
-        console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         console.print("[red]interrupted[/red]")
@@ -119,7 +149,7 @@ def show_config(verb: str, overrides: list[str], config_dir: Path | None) -> Non
         cfg = _hydra.compose_config(verb, overrides, config_dir)
         sources = _hydra.group_sources(verb, overrides, config_dir)
     except DynrecError as exc:
-        console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     typer.echo(OmegaConf.to_yaml(cfg, resolve=False))
     typer.echo("# where it came from")

@@ -47,6 +47,24 @@ def last_window(seqs: UserSequences, users: np.ndarray, max_len: int) -> tuple[t
     return _gather(seqs, starts, ends, max_len)
 
 
+def prefix_windows(seqs: UserSequences, users: np.ndarray, ends: np.ndarray, max_len: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The latest `max_len` events of `users[i]` before CSR position `ends[i]` (exclusive), left-padded.
+
+    One row per (user, end) pair: the state of a user at any moment of their sequence, in one
+    gather (replay evaluation and batched capture read every event's prefix this way).
+
+    Returns:
+        items: (len(users), max_len) long, 0 = padding; times: same shape.
+    """
+    starts = np.maximum(seqs.indptr[users], ends - max_len)
+    return _gather(seqs, starts, ends, max_len)
+
+
+def ragged_arange(lengths: np.ndarray) -> np.ndarray:
+    """0..n-1 for each length n, concatenated: [2, 3] -> [0, 1, 0, 1, 2]."""
+    return np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+
+
 def training_windows(seqs: UserSequences, max_len: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Every user's sequence cut into windows of `max_len` next-item steps, newest window last.
 

@@ -4,7 +4,8 @@ Layout: `root/<sha256 of identity and settings>/shard-00000.safetensors` (a 2-D 
 `embeddings`) beside `shard-00000.json` (the sha256 of each row's text, in row order). A shard
 is written tensor first, index last, each through a temporary file and a rename; a shard whose
 index is missing, unreadable or of the wrong length is ignored, so a crash costs only a re-encode.
-A rerun encodes nothing, and a catalogue with a few new items encodes only those.
+A rerun encodes nothing, and a catalogue with a few new items encodes only those. Encoding
+writes a shard every `encoder.cache_chunk` texts, so an interrupted run resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -13,18 +14,22 @@ import hashlib
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
 from dynrec_cli.artifacts import atomic_path, write_json
-from dynrec_cli.encoders.encode import EncodeResult, encode_texts
+from dynrec_cli.encoders.encode import EncodeResult, encode_texts, progress_bar
 from dynrec_cli.encoders.loading import LoadedLM
+from dynrec_cli.errors import ConfigError
 
 log = logging.getLogger(__name__)
 # Bumped when the layout changes, so an old cache is not misread (it is just not found).
 CACHE_VERSION = 1
+# stats of encode_texts that add up over chunks
+SUMMED = ("tokens", "padded_tokens", "seconds", "truncated")
 
 
 def text_hash(text: str) -> str:
@@ -34,9 +39,12 @@ def text_hash(text: str) -> str:
 class EmbeddingCache:
     """Embeddings of texts already encoded with one model and one set of settings."""
 
-    def __init__(self, root: Path, identity: str, pooling: str, max_length: int, normalize: bool) -> None:
+    def __init__(
+        self, root: Path, identity: str, pooling: str, max_length: int, normalize: bool, precision: str = "fp32"
+    ) -> None:
+        """precision: the resolved encoding precision (`fp32`, `bf16`, `fp16`): vectors differ slightly."""
         self.identity, self.pooling = identity, pooling
-        self.max_length, self.normalize = max_length, normalize
+        self.max_length, self.normalize, self.precision = max_length, normalize, precision
         settings = {
             "version": CACHE_VERSION,
             "identity": identity,
@@ -44,6 +52,8 @@ class EmbeddingCache:
             "max_length": max_length,
             "normalize": normalize,
         }
+        if precision != "fp32":  # fp32 caches written before this key keep their folder
+            settings["precision"] = precision
         key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
         self.folder = Path(root) / key[:32]
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -131,35 +141,57 @@ def encode_with_cache(
     batch_size: int,
     device: torch.device,
     progress: bool = True,
+    chunk: int = 4096,
 ) -> EncodeResult:
     """encode_texts, encoding only the texts not in `cache` (each distinct text once).
 
-    Pooling, max_length and normalize come from the cache, so they cannot disagree with it.
+    The texts to encode are sorted longest first and encoded `chunk` at a time; each chunk is
+    written to the cache as soon as it is done, so an interrupted encoding resumes after the
+    last written chunk. Pooling, max_length, normalize and precision come from the cache, so they
+    cannot disagree with it.
 
     Returns:
-        embeddings (n, d) and encode_texts' stats for the encoded texts, with `items` (all n),
-        `cached` and `encoded` (distinct texts encoded now); `empty` counts over all n texts.
+        embeddings (n, d) and encode_texts' stats summed over the chunks encoded now, with
+        `items` (all n), `cached` and `encoded` (distinct texts encoded now); `empty` counts
+        over all n texts.
 
     Raises:
         ValueError: the cache belongs to other weights (a bug in the caller).
     """
     if cache.identity != lm.identity:
         raise ValueError("the embedding cache was built for another model's weights")
+    if chunk < 1:
+        raise ConfigError(f"encoder.cache_chunk={chunk}: must be at least 1")
     found, vectors, missing = cache.gather(texts)
-    todo = list(dict.fromkeys(texts[i] for i in missing))  # distinct, in first-seen order
-    fresh = encode_texts(
-        lm, todo, cache.pooling, batch_size, cache.max_length, cache.normalize, device, progress
-    )
-    cache.add(todo, fresh.embeddings)
+    # distinct, longest first: consecutive chunks then pad as little as one global sort would
+    todo = sorted(dict.fromkeys(texts[i] for i in missing), key=len, reverse=True)
+    fresh = torch.empty((len(todo), lm.hidden_size), dtype=torch.float32)
+    totals: dict[str, float] = {}
+    with progress_bar(progress and len(todo) > chunk) as bar:
+        task = bar.add_task("encoding chunks", total=len(todo))
+        for begin in range(0, len(todo), chunk):
+            part = todo[begin : begin + chunk]
+            result = encode_texts(
+                lm, part, cache.pooling, batch_size, cache.max_length, cache.normalize, device,
+                progress and len(todo) <= chunk, cache.precision,
+            )
+            cache.add(part, result.embeddings)  # resume point
+            fresh[begin : begin + len(part)] = result.embeddings
+            for key in SUMMED:
+                totals[key] = totals.get(key, 0) + result.stats[key]
+            bar.advance(task, len(part))
     out = torch.empty((len(texts), lm.hidden_size), dtype=torch.float32)
     if vectors is not None:
         out[torch.tensor(found)] = vectors
     if missing:
         position = {text: k for k, text in enumerate(todo)}
-        out[torch.tensor(missing)] = fresh.embeddings[torch.tensor([position[texts[i]] for i in missing])]
-    stats = dict(fresh.stats)
+        out[torch.tensor(missing)] = fresh[torch.tensor([position[texts[i]] for i in missing])]
+    seconds = totals.get("seconds", 0.0)
+    stats: dict[str, Any] = {key: totals.get(key, 0) for key in SUMMED}
     stats.update(
-        items=len(texts), cached=len(found), encoded=len(todo),
-        empty=sum(not t.strip() for t in texts),
+        items=len(texts), cached=len(found), encoded=len(todo), empty=sum(not t.strip() for t in texts),
+        items_per_s=len(todo) / seconds if seconds else 0.0,
+        tokens_per_s=stats["tokens"] / seconds if seconds else 0.0,
+        padded_tokens_per_s=stats["padded_tokens"] / seconds if seconds else 0.0,
     )
     return EncodeResult(out, stats)

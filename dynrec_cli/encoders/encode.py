@@ -21,7 +21,7 @@ from rich.text import Text
 from dynrec_cli.encoders.loading import LoadedLM
 from dynrec_cli.encoders.pooling import check_pooling, pool
 from dynrec_cli.errors import ConfigError
-from dynrec_cli.training.device import autocast, resolve_precision
+from dynrec_cli.training.device import autocast, resolve_encoding_precision
 
 _REPLACEMENT = "\ufffd"
 
@@ -73,6 +73,7 @@ def encode_texts(
     normalize: bool,
     device: torch.device,
     progress: bool = True,
+    precision: str = "fp32",
 ) -> EncodeResult:
     """Encode `texts`, one vector each, in their original order.
 
@@ -86,12 +87,15 @@ def encode_texts(
         batch_size: texts per forward pass.
         max_length: token limit per text (longer ones are cut); None for the model's limit.
         normalize: scale each vector to unit L2 norm (cosine = dot product).
-        device: where to run; bf16 autocast on CUDA, fp32 on CPU.
+        device: where to run.
         progress: show a rich progress bar with items/s.
+        precision: `auto` (bf16 autocast on CUDA and on CPUs with AMX bf16, else fp32), `fp32`,
+            `bf16` or `fp16` (see training.device.resolve_encoding_precision).
 
     Returns:
         embeddings (n, d) float32 on the CPU, and stats: items, tokens (non-padding tokens
-        processed), seconds, items_per_s, tokens_per_s, truncated, empty.
+        processed), padded_tokens (what the model computed, padding included), seconds,
+        items_per_s, tokens_per_s, truncated, empty.
     """
     method = check_pooling(pooling, lm.kind)
     limit = resolve_max_length(lm, max_length)
@@ -101,8 +105,9 @@ def encode_texts(
     order = sorted(range(len(cleaned)), key=lambda i: len(cleaned[i]), reverse=True)
     out = torch.empty((len(cleaned), lm.hidden_size), dtype=torch.float32)
     tokens = torch.zeros((), dtype=torch.long, device=device)
-    truncated = 0
+    truncated, padded = 0, 0
     model = lm.model.to(device).eval()
+    dtype = resolve_encoding_precision(precision, device)
     start = time.perf_counter()
     with progress_bar(progress) as bar, torch.inference_mode():
         task = bar.add_task("encoding", total=len(cleaned))
@@ -111,9 +116,10 @@ def encode_texts(
             batch, cut = lm.tokenize([cleaned[i] for i in rows], limit)
             truncated += cut
             batch = {k: v.to(device) for k, v in batch.items()}
-            with autocast(device, resolve_precision("auto", device)):  # bf16 on CUDA only
+            with autocast(device, dtype):
                 hidden = model(**batch).last_hidden_state
             mask = batch["attention_mask"]
+            padded += mask.numel()
             vectors = pool(hidden.float(), mask, method)
             if normalize:
                 vectors = torch.nn.functional.normalize(vectors, dim=-1)
@@ -125,6 +131,7 @@ def encode_texts(
     stats = {
         "items": len(cleaned),
         "tokens": n_tokens,
+        "padded_tokens": padded,
         "seconds": seconds,
         "items_per_s": len(cleaned) / seconds if seconds else 0.0,
         "tokens_per_s": n_tokens / seconds if seconds else 0.0,

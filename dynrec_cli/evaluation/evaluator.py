@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from rich.progress import track
 from torch import Tensor
 
 from dynrec_cli.data.sequences import UserSequences, csr_rows, last_window, padded_targets
 from dynrec_cli.evaluation.metrics import compute_user_metrics, item_coverage
+from dynrec_cli.models.padding import trim_left_padding
 from dynrec_cli.ranking.scoring import topk_for_users
 
 
@@ -47,6 +49,8 @@ def evaluate_split(
     user_chunk: int,
     item_chunk: int,
     device: torch.device,
+    users: np.ndarray | None = None,
+    progress: bool = False,
 ) -> SplitResult:
     """Rank every item for each evaluable user and score the lists against the targets.
 
@@ -54,15 +58,21 @@ def evaluate_split(
         history: what the model reads for each user (its last `max_len` events).
         targets: the held-out events of each user.
         exclude: events never recommended back (usually the whole history), or None.
+        users: the users to rank (e.g. one rank's shard); None = every evaluable user.
+        progress: show a bar over the user chunks (off inside the training loop's own bar).
     """
-    users = evaluable_users(history, targets)
+    users = evaluable_users(history, targets) if users is None else users
     item_vecs = model.item_vectors().float()
     k = max(ks)
     per_user: dict[str, list[Tensor]] = {}
     lists = []
-    for start in range(0, len(users), user_chunk):
-        chunk = users[start : start + user_chunk]
-        items, times = last_window(history, chunk, max_len)
+    # padding-aware: users with histories of similar length share a chunk, cut to its longest
+    # one (every model reads left-padded windows from the right; the contract tests check it)
+    order = np.argsort(np.minimum(history.lengths()[users], max_len), kind="stable")
+    starts = range(0, len(users), user_chunk)
+    for start in track(starts, description="ranking users", transient=True, disable=not progress or len(starts) < 2):
+        chunk = users[order[start : start + user_chunk]]
+        items, times = trim_left_padding(*last_window(history, chunk, max_len))
         user_vecs = model.user_vectors(items.to(device), times.to(device)).float()
         pairs = None
         if exclude is not None:
@@ -75,9 +85,10 @@ def evaluate_split(
     n_items = item_vecs.shape[0] - 1
     if not lists:
         return SplitResult(users, {}, np.zeros((0, k), dtype=np.int64), n_items)
+    back = np.argsort(order)  # chunk order -> the order of `users`
     return SplitResult(
         users=users,
-        per_user={name: torch.cat(parts).numpy() for name, parts in per_user.items()},
-        topk=torch.cat(lists).numpy(),
+        per_user={name: torch.cat(parts).numpy()[back] for name, parts in per_user.items()},
+        topk=torch.cat(lists).numpy()[back],
         n_items=n_items,
     )

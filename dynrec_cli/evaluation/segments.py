@@ -39,3 +39,35 @@ def segment_summary(prefix: str, per_user: dict[str, np.ndarray], segments: dict
         for name, values in per_user.items():
             out[f"{prefix}/{segment}/{name}"] = float(values[mask].mean()) if mask.any() else 0.0
     return out
+
+
+ACTIVITY_LABELS = ("light", "medium", "heavy")
+
+
+def quantile_buckets(values: np.ndarray, n: int) -> np.ndarray:
+    """Bucket 0..n-1 of each value by its rank: n equal-sized buckets, lowest values first.
+
+    Ranks, not value cut-offs: with many equal values (e.g. histories truncated to the same
+    length) cut-offs would leave buckets empty; equal values are ordered by position (stable).
+    """
+    order = np.argsort(values, kind="stable")
+    bucket = np.empty(len(values), dtype=np.int64)
+    bucket[order] = np.arange(len(values)) * n // max(len(values), 1)
+    return bucket
+
+
+def activity_segments(users: np.ndarray, history: UserSequences, buckets: int) -> dict[str, np.ndarray]:
+    """User activity buckets by history-length rank: light / medium / heavy (or activity1..N)."""
+    if buckets < 2:
+        return {}
+    bucket = quantile_buckets(history.lengths()[users], buckets)
+    labels = ACTIVITY_LABELS if buckets == len(ACTIVITY_LABELS) else [f"activity{i + 1}" for i in range(buckets)]
+    return {label: bucket == i for i, label in enumerate(labels)}
+
+
+def period_segments(users: np.ndarray, targets: UserSequences, periods: int) -> dict[str, np.ndarray]:
+    """Time periods by rank of each user's first target event time: period1 (earliest) .. periodN."""
+    if periods < 2:
+        return {}
+    bucket = quantile_buckets(targets.times[targets.indptr[users]], periods)
+    return {f"period{i + 1}": bucket == i for i in range(periods)}

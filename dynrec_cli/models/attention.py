@@ -31,11 +31,18 @@ class CausalBlock(nn.Module):
         self.ffn = nn.Sequential(nn.Linear(hidden, 4 * hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(4 * hidden, hidden))
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
+    def forward(self, x: Tensor, mask: Tensor, last_only: bool = False) -> Tensor:
+        """x: (B, L, d), mask: (B, 1, L, L) -> (B, L, d), or (B, 1, d) for the last position only.
+
+        last_only: scoring needs the newest position alone; its query still reads every key and
+        value, and the output projection and feed-forward then run on one row instead of L.
+        """
         batch, length, hidden = x.shape
         q, k, v = self.qkv(self.norm1(x)).view(batch, length, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
+        if last_only:
+            x, q, mask = x[:, -1:], q[:, :, -1:], mask[:, :, -1:]
         attended = F.scaled_dot_product_attention(
             q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0
         )
-        x = x + self.drop(self.out(attended.transpose(1, 2).reshape(batch, length, hidden)))
+        x = x + self.drop(self.out(attended.transpose(1, 2).reshape(batch, x.shape[1], hidden)))
         return x + self.drop(self.ffn(self.norm2(x)))

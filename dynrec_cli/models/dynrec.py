@@ -24,6 +24,7 @@ from dynrec_cli.adapters import build_adapter
 from dynrec_cli.errors import ConfigError
 from dynrec_cli.models.attention import CausalBlock, causal_mask
 from dynrec_cli.models.losses import full_softmax_loss, log_q_from_counts, sampled_softmax_loss
+from dynrec_cli.models.padding import trim_left_padding
 from dynrec_cli.models.time import recency_weights, time_gap_buckets
 
 LOSSES, ID_INITS, ID_STD = ("ce", "sampled"), ("pca", "random"), 0.02
@@ -116,24 +117,41 @@ class DynRec(nn.Module):
     def item_vectors(self) -> Tensor:
         return self.item_view(torch.arange(self.n_items + 1, device=self.text_table.device))
 
-    def states(self, items: Tensor, times: Tensor, seq_view: Tensor) -> Tensor:
-        """User state at every position: (B, L) items, times, (B, L, hidden) O(items) -> (B, L, hidden)."""
+    def states(self, items: Tensor, times: Tensor, seq_view: Tensor, last_only: bool = False) -> Tensor:
+        """User state at every position: (B, L) items, times, (B, L, hidden) O(items) -> (B, L, hidden).
+
+        last_only: only the newest position, (B, 1, hidden): the last block and the pool then run
+        on one row instead of L (scoring and capture need no other).
+        """
         length = items.shape[1]
         positions = torch.arange(self.max_len - length, self.max_len, device=items.device)
         gaps = time_gap_buckets(items, times, self.time_emb.num_embeddings)
         x = seq_view + self.pos_emb(positions)[None] + self.time_emb(gaps)
         x = self.drop(x) * (items > 0).unsqueeze(-1)
         mask = causal_mask(items)
-        for block in self.blocks:
-            x = block(x, mask)
+        for depth, block in enumerate(self.blocks, start=1):
+            x = block(x, mask, last_only=last_only and depth == len(self.blocks))
         weights = recency_weights(
             items, times, self.recent, F.softplus(self.lambda_pos_raw), F.softplus(self.lambda_time_raw)
         )
-        pooled = weights.to(seq_view.dtype) @ seq_view  # (B, L, hidden), position t pools items <= t
+        weights = weights[:, -1:] if last_only else weights
+        pooled = weights.to(seq_view.dtype) @ seq_view  # (B, L or 1, hidden), position t pools items <= t
         return self.alpha * self.norm(x) + self.beta * self.recent_proj(pooled)
 
     def user_vectors(self, items: Tensor, times: Tensor) -> Tensor:
-        return self.states(items, times, self.item_view(items))[:, -1]
+        return self.states(items, times, self.item_view(items), last_only=True)[:, -1]
+
+    def window_vectors(self, items: Tensor, times: Tensor, table: Tensor) -> Tensor:
+        """user_vectors reading O(items) from a precomputed item table (items may be newer than training).
+
+        items, times: (B, L) left-padded; table: (n_items' + 1, hidden), e.g. item_vectors() plus
+        rows of items added later from their text -> (B, hidden).
+        """
+        return self.states(items, times, table[items], last_only=True)[:, -1]
+
+    def text_item_vectors(self, text: Tensor) -> Tensor:
+        """O(y) of items known only by their text (no ID term): (n, text_dim) -> (n, hidden)."""
+        return self.gamma * self.adapter(_rms(text))
 
     # --- training --------------------------------------------------------------------------
     def loss(self, inputs: Tensor, targets: Tensor, times: Tensor, text: Tensor | None = None) -> Tensor:
@@ -141,6 +159,7 @@ class DynRec(nn.Module):
 
         text: optional (n_items + 1, text_dim) table replacing `text_table` for this step (see item_view).
         """
+        inputs, targets, times = trim_left_padding(inputs, targets, times, targets=targets)
         keep = None
         if self.training and self.id_emb is not None and self.id_dropout > 0:
             # one draw per item per step, shared by input and output views (DropoutNet)

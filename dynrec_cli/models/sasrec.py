@@ -38,12 +38,16 @@ class SASRec(SequenceModel):
         self.norm = nn.LayerNorm(hidden)
         self.drop = nn.Dropout(dropout)
 
-    def encode(self, items: Tensor, times: Tensor) -> Tensor:
+    def encode(self, items: Tensor, times: Tensor, last_only: bool = False) -> Tensor:
+        """(B, L) items -> (B, L, d) states, or (B, 1, d) of the newest position with `last_only`."""
         length = items.shape[1]
         positions = torch.arange(self.max_len - length, self.max_len, device=items.device)
         x = self.input_norm(self.item_emb(items) * self.scale + self.pos_emb(positions)[None])
         x = self.drop(x) * (items > 0).unsqueeze(-1)
         mask = causal_mask(items)
-        for block in self.blocks:
-            x = block(x, mask)
+        for depth, block in enumerate(self.blocks, start=1):
+            x = block(x, mask, last_only=last_only and depth == len(self.blocks))
         return self.norm(x)
+
+    def user_vectors(self, items: Tensor, times: Tensor) -> Tensor:
+        return self.encode(items, times, last_only=True)[:, -1]

@@ -7,6 +7,7 @@ from torch import Tensor, nn
 
 from dynrec_cli.errors import ConfigError
 from dynrec_cli.models.losses import full_softmax_loss, sampled_softmax_loss
+from dynrec_cli.models.padding import trim_left_padding
 
 LOSSES = ("ce", "sampled")
 
@@ -46,6 +47,7 @@ class SequenceModel(nn.Module):
 
     def loss(self, inputs: Tensor, targets: Tensor, times: Tensor) -> Tensor:
         """Mean next-item loss over every position that has a target (targets > 0)."""
+        inputs, targets, times = trim_left_padding(inputs, targets, times, targets=targets)
         states = self.encode(inputs, times)
         mask = targets > 0
         hidden, wanted = states[mask], targets[mask]

@@ -42,8 +42,16 @@ class ZeroShot(nn.Module):
 
     def user_vectors(self, items: Tensor, times: Tensor) -> Tensor:
         """items: (B, L) left-padded -> (B, text_dim) unit vectors (zero for an empty history)."""
+        return self.window_vectors(items, times, self.item_vectors())
+
+    def window_vectors(self, items: Tensor, times: Tensor, table: Tensor) -> Tensor:
+        """user_vectors over a given (n_items' + 1, text_dim) unit item table (with added items)."""
         length = items.shape[1]
         age = torch.arange(length - 1, -1, -1, device=items.device, dtype=torch.float)  # last position: age 0
         weights = (self.decay**age)[None] * (items > 0)  # (B, L), padding excluded
-        pooled = (weights.unsqueeze(-1) * self.item_vectors()[items]).sum(1)
+        pooled = (weights.unsqueeze(-1) * table[items]).sum(1)
         return F.normalize(pooled, dim=-1)
+
+    def text_item_vectors(self, text: Tensor) -> Tensor:
+        """Item vectors of new items from their text embeddings: (n, text_dim) -> (n, text_dim) unit rows."""
+        return F.normalize(text, dim=-1)

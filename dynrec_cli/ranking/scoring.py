@@ -15,6 +15,7 @@ def topk_for_users(
     k: int,
     item_chunk: int,
     exclude: tuple[Tensor, Tensor] | None = None,
+    allowed: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Top-K items (1..n_items) per user by dot product, never the padding row 0.
 
@@ -24,6 +25,7 @@ def topk_for_users(
         k: list length.
         item_chunk: items scored at once; the result does not depend on it.
         exclude: (rows, items) pairs: item `items[j]` is not recommended to user `rows[j]`.
+        allowed: (n_items + 1,) bool; items marked False are recommended to nobody.
 
     Returns:
         values (B, k) and item indices (B, k), best first, ties broken by lower index.
@@ -35,6 +37,8 @@ def topk_for_users(
         block = user_vecs @ item_vecs[start:end].T  # (B, end - start)
         if start == 0:
             block[:, 0] = float("-inf")
+        if allowed is not None:
+            block.masked_fill_(~allowed[start:end], float("-inf"))
         if rows is not None:
             inside = (items >= start) & (items < end)
             block[rows[inside], items[inside] - start] = float("-inf")

@@ -38,6 +38,8 @@ class Stage:
 
     NAME: ClassVar[str]
     DEPENDS: ClassVar[tuple[str, ...]] = ()
+    # under torchrun: True = every rank runs the stage (rank 0 writes it); False = rank 0 alone
+    DATA_PARALLEL: ClassVar[bool] = False
 
     def config_sections(self, cfg: DictConfig) -> dict[str, Any]:
         """The config this stage's output depends on (its hash decides re-runs)."""

@@ -12,13 +12,15 @@ from omegaconf import DictConfig, OmegaConf
 
 from dynrec_cli import artifacts
 from dynrec_cli.data.sequences import split_views, training_windows
-from dynrec_cli.evaluation.evaluator import evaluate_split
+from dynrec_cli.evaluation.evaluator import evaluable_users, evaluate_split
 from dynrec_cli.stages.base import Stage, StageContext
 from dynrec_cli.errors import ConfigError
 from dynrec_cli.stages.pretrain import LM_FOLDER, item_texts, load_encoder, load_text_table
 from dynrec_cli.training.checkpoint import build_model, model_class, save_model
+from dynrec_cli.training import distributed
 from dynrec_cli.training.device import resolve_device, resolve_precision
 from dynrec_cli.training.loop import LoopSettings, fit
+from dynrec_cli.training.resume import FOLDER_SUFFIX as RESUME_SUFFIX, ResumePoint
 
 log = logging.getLogger(__name__)
 LORA_FOLDER = "lora"
@@ -34,9 +36,13 @@ def model_kwargs(model_cfg: DictConfig, n_items: int) -> tuple[str, dict[str, An
 class FinetuneStage(Stage):
     NAME = "finetune"
     DEPENDS = ("prepare", "pretrain")
+    DATA_PARALLEL = True  # under torchrun, training/distributed.py shards each batch over the ranks
 
     def config_sections(self, cfg: DictConfig) -> dict[str, Any]:
-        return {"model": cfg.model, "trainer": cfg.trainer, "seed": cfg.seed}
+        trainer = OmegaConf.to_container(cfg.trainer, resolve=True)
+        trainer.pop("tracking", None)  # where figures are logged never changes the model
+        trainer.pop("checkpoint_every", None)  # nor how often a resumable state is saved
+        return {"model": cfg.model, "trainer": trainer, "seed": cfg.seed}
 
     def run(self, ctx: StageContext, out: Path) -> dict[str, Any]:
         cfg, prepared = ctx.cfg, ctx.prepared()
@@ -44,7 +50,7 @@ class FinetuneStage(Stage):
         if cfg.trainer.threads:
             torch.set_num_threads(int(cfg.trainer.threads))
         views = split_views(prepared.events, prepared.n_users)
-        device = resolve_device(cfg.trainer.device)
+        device = distributed.local_device(resolve_device(cfg.trainer.device))
         target, kwargs = model_kwargs(cfg.model, prepared.n_items)
         # adapter=lora: the LoRA keys configure the wrapper below, never the model (nor its checkpoint)
         lora = kwargs["adapter"].pop("lora", None) if isinstance(kwargs.get("adapter"), dict) else None
@@ -90,29 +96,44 @@ class FinetuneStage(Stage):
         kwargs["text_dim"] = int(table.shape[1])
         return table
 
+    def _resume_point(self, ctx: StageContext) -> ResumePoint | None:
+        """Where a killed run of this very stage (same config and inputs) left its last epoch."""
+        every = int(ctx.cfg.trainer.checkpoint_every)
+        key = artifacts.config_hash({"config": self.config_sections(ctx.cfg), "inputs": self.inputs(ctx)})
+        return ResumePoint(ctx.run_dir / f"{self.NAME}{RESUME_SUFFIX}", key, every) if every > 0 else None
+
+    def after_commit(self, ctx: StageContext, manifest: dict[str, Any]) -> None:
+        ResumePoint(ctx.run_dir / f"{self.NAME}{RESUME_SUFFIX}", "").clear()  # the stage is complete
+        super().after_commit(ctx, manifest)
+
     def _train(self, ctx: StageContext, model: torch.nn.Module, views: Any, device: torch.device, out: Path) -> dict[str, Any]:
         cfg = ctx.cfg
         windows = training_windows(views.train, model.max_len)
         exclude = views.train if cfg.trainer.valid_exclude_history else None
         split_name, metric = cfg.trainer.objective.split("/", 1)
         k = int(metric.split("@")[1])  # validation ranks only as deep as the objective needs
+        users = distributed.shard_users(evaluable_users(views.train, views.valid))  # all of them in one process
 
         def validate(m: torch.nn.Module) -> dict[str, float]:
             result = evaluate_split(
                 m, views.train, views.valid, exclude, [k], m.max_len,
-                int(cfg.eval.user_chunk), int(cfg.eval.item_chunk), device,
+                int(cfg.eval.user_chunk), int(cfg.eval.item_chunk), device, users,
             )
-            return {f"{split_name}/{name}": float(v.mean()) for name, v in result.per_user.items()}
+            return {f"{split_name}/{name}": v for name, v in distributed.global_means(result.per_user).items()}
 
         settings = LoopSettings(
             epochs=int(cfg.trainer.epochs), batch_size=int(cfg.trainer.batch_size), patience=int(cfg.trainer.patience),
             objective=str(cfg.trainer.objective), eval_every=int(cfg.trainer.eval_every),
             grad_clip=cfg.trainer.grad_clip, max_minutes=cfg.trainer.max_minutes, seed=int(cfg.seed),
         )
-        result = fit(
-            model, windows, validate, instantiate(cfg.trainer.optimizer), settings, device,
-            resolve_precision(cfg.trainer.precision, device),
-        )
+        from dynrec_cli.training.tracking import open_tracker
+
+        with open_tracker(str(cfg.trainer.tracking) if distributed.is_main() else "none", ctx.run_dir) as tracker:
+            result = fit(
+                model, windows, validate, instantiate(cfg.trainer.optimizer), settings, device,
+                resolve_precision(cfg.trainer.precision, device), on_epoch=tracker.log_epoch,
+                resume=self._resume_point(ctx),
+            )
         artifacts.write_json(out / "history.json", result.history)
         epochs = len(result.history)
         return {

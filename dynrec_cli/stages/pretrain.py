@@ -12,7 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from dynrec_cli import artifacts
 from dynrec_cli.stages.base import Stage, StageContext
-from dynrec_cli.training.device import resolve_device
+from dynrec_cli.training.device import resolve_device, resolve_encoding_precision
 
 log = logging.getLogger(__name__)
 TEXT_TABLE = "item_text.safetensors"
@@ -26,7 +26,7 @@ class PretrainStage(Stage):
     def config_sections(self, cfg: DictConfig) -> dict[str, Any]:
         if cfg.encoder.name == "none":
             return {"encoder": "none"}
-        encoder = {k: v for k, v in cfg.encoder.items() if k not in ("batch_size", "device", "cache_dir")}
+        encoder = {k: v for k, v in cfg.encoder.items() if k not in ("batch_size", "device", "cache_dir", "cache_chunk")}
         return {"encoder": encoder, "pretrain": cfg.pretrain, "seed": cfg.seed}
 
     def run(self, ctx: StageContext, out: Path) -> dict[str, Any]:
@@ -49,8 +49,11 @@ class PretrainStage(Stage):
             )
             save_lm(lm, out / LM_FOLDER)
             figures["mlm"] = stats
-        cache = EmbeddingCache(Path(enc.cache_dir), lm.identity, pooling, max_length, bool(enc.normalize))
-        result = encode_with_cache(lm, texts, cache, int(enc.batch_size), device)
+        precision = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[
+            resolve_encoding_precision(str(enc.precision), device)
+        ]
+        cache = EmbeddingCache(Path(enc.cache_dir), lm.identity, pooling, max_length, bool(enc.normalize), precision)
+        result = encode_with_cache(lm, texts, cache, int(enc.batch_size), device, chunk=int(enc.cache_chunk))
         table = result.embeddings.clone()
         table[0] = 0.0
         from safetensors.torch import save_file
@@ -60,6 +63,7 @@ class PretrainStage(Stage):
         figures["encoding"] = {k: round(v, 2) if isinstance(v, float) else v for k, v in result.stats.items()}
         figures["encoding"]["empty"] = int(figures["encoding"].get("empty", 0)) - 1  # the padding row
         figures["identity"] = lm.identity
+        figures["precision"] = precision
         return figures
 
     def report(self, ctx: StageContext, manifest: dict[str, Any]) -> None:

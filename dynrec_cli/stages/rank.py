@@ -8,13 +8,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 from omegaconf import DictConfig
 
 from dynrec_cli import artifacts
-from dynrec_cli.data.sequences import csr_rows, split_views
 from dynrec_cli.errors import ConfigError
-from dynrec_cli.ranking.scoring import topk_for_users
+from dynrec_cli.ranking.lists import recommendation_table
 from dynrec_cli.stages.base import Stage, StageContext
 from dynrec_cli.stages.capture import INTERESTS
 
@@ -27,22 +25,38 @@ class RankStage(Stage):
     DEPENDS = ("prepare", "capture")
 
     def config_sections(self, cfg: DictConfig) -> dict[str, Any]:
-        return {"rank": cfg.rank, "eval.item_chunk": cfg.eval.item_chunk}
+        return {"rank": cfg.rank, "eval.item_chunk": cfg.eval.item_chunk, "eval.user_chunk": cfg.eval.user_chunk,
+                "seed": cfg.seed}
+
+    def inputs(self, ctx: StageContext) -> dict[str, str]:
+        from dynrec_cli.capture.run import store_folder
+        from dynrec_cli.capture.store import fingerprint
+
+        store = fingerprint(store_folder(ctx))  # a capture changes the lists: rank again
+        return {**super().inputs(ctx), **({"store": store} if store else {})}
 
     def run(self, ctx: StageContext, out: Path) -> dict[str, Any]:
         from safetensors.torch import load_file
 
+        from dynrec_cli.capture.view import CAPTURED, captured_users, store_view
+
         cfg, prepared = ctx.cfg.rank, ctx.prepared()
-        tensors = load_file(str(artifacts.verified_file(ctx.stage_dir("capture"), INTERESTS)))
-        users = _select_users(prepared.users, cfg.users)
-        exclude = None
-        if cfg.exclude_seen:
-            rows, seen = csr_rows(split_views(prepared.events, prepared.n_users).everything, users)
-            exclude = (rows, seen)
-        scores, items = topk_for_users(tensors["users"][users], tensors["items"], int(cfg.k), int(ctx.cfg.eval.item_chunk), exclude)
-        table = _recommendation_table(prepared, users, scores, items)
+        view = store_view(ctx)  # once `dynrec capture` made an interest store, rank from it (new users and items too)
+        if view is not None:
+            prepared, tensors = view.prepared, {"users": view.user_vectors, "items": view.item_vectors}
+        else:
+            tensors = load_file(str(artifacts.verified_file(ctx.stage_dir("capture"), INTERESTS)))
+        users = captured_users(view) if cfg.users == CAPTURED else _select_users(prepared.users, cfg.users)
+        table, figures = recommendation_table(cfg, prepared, users, tensors["users"], tensors["items"],
+                                              int(ctx.cfg.eval.item_chunk), int(ctx.cfg.eval.user_chunk), int(ctx.cfg.seed))
         _write(table, out, str(cfg.format))
-        return {"users": len(users), "k": int(cfg.k), "rows": len(table), "distinct_items": int(table["item_id"].nunique())}
+        return {"users": len(users), "k": int(cfg.k), "rows": len(table), "distinct_items": int(table["item_id"].nunique()),
+                **figures}
+
+    def report(self, ctx: StageContext, manifest: dict[str, Any]) -> None:
+        from dynrec_cli.ranking.report import print_rank_figures
+
+        print_rank_figures(manifest["figures"])
 
 
 def _select_users(users: pd.DataFrame, wanted: Any) -> np.ndarray:
@@ -55,24 +69,6 @@ def _select_users(users: pd.DataFrame, wanted: Any) -> np.ndarray:
     if unknown:
         raise ConfigError(f"rank.users: unknown user id(s) {', '.join(unknown[:5])} (not in the prepared data)")
     return users["user_idx"].to_numpy(copy=True)[positions]
-
-
-def _recommendation_table(prepared: Any, users: np.ndarray, scores: torch.Tensor, items: torch.Tensor) -> pd.DataFrame:
-    k = items.shape[1]
-    item_idx = items.numpy().reshape(-1)
-    catalogue = prepared.items.set_index("item_idx")
-    title_column = "title" if "title" in catalogue.columns else "text"
-    table = pd.DataFrame(
-        {
-            "user_id": np.repeat(prepared.users["user_id"].to_numpy()[users], k),
-            "rank": np.tile(np.arange(1, k + 1), len(users)),
-            "item_id": catalogue["item_id"].to_numpy()[item_idx - 1],
-            "score": scores.numpy().reshape(-1),
-            "title": catalogue[title_column].to_numpy()[item_idx - 1],
-        }
-    )
-    # a user who has seen almost everything gets a shorter list, not excluded items
-    return table[np.isfinite(table["score"].to_numpy())].reset_index(drop=True)
 
 
 def _write(table: pd.DataFrame, out: Path, fmt: str) -> None:

@@ -55,11 +55,15 @@ def load_model(folder: Path) -> nn.Module:
         state = load_file(str(weights_path))
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise ArtifactError(f"{spec_path}: not a dynrec model spec ({exc})") from None
+    except ArtifactError as exc:  # a target outside dynrec's models: name the file that asked for it
+        raise ArtifactError(f"{spec_path}: {exc}") from None
     except (SafetensorError, OSError) as exc:
         raise ArtifactError(f"{weights_path}: not a safetensors checkpoint ({exc})") from None
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        raise ArtifactError(f"{weights_path}: weights do not fit the model in {spec_path} ({str(exc).splitlines()[0]})") from None
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        detail = next((line for line in lines[1:] if line.startswith(("size mismatch", "Missing key", "Unexpected key"))), lines[0])
+        raise ArtifactError(f"{weights_path}: weights do not fit the model in {spec_path} ({detail})") from None
     model.eval()
     return model

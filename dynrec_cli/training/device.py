@@ -34,6 +34,21 @@ def resolve_precision(precision: str, device: torch.device) -> torch.dtype | Non
     return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
 
 
+def resolve_encoding_precision(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for encoding text (no gradients), or None for fp32.
+
+    `auto` = bf16 on CUDA, and on CPUs with AMX bf16 tiles (Sapphire Rapids and later), where bf16
+    encodes ~2.5× faster than fp32 with vectors at cosine >= 0.9999 to fp32 (docs/performance.md);
+    fp32 on other CPUs, where bf16 is emulated and slower.
+    """
+    if precision == "auto" and device.type == "cpu":
+        return torch.bfloat16 if torch.cpu.get_capabilities().get("amx_bf16") else None
+    try:
+        return resolve_precision(precision, device)
+    except ConfigError:
+        raise ConfigError(f"encoder.precision={precision}: choose one of {', '.join(PRECISIONS)}") from None
+
+
 @contextlib.contextmanager
 def autocast(device: torch.device, dtype: torch.dtype | None) -> Iterator[None]:
     if dtype is None:

@@ -13,7 +13,9 @@ import torch
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from torch import Tensor, nn
 
+from dynrec_cli.training import distributed
 from dynrec_cli.training.device import autocast
+from dynrec_cli.training.resume import ResumePoint
 
 log = logging.getLogger(__name__)
 
@@ -47,22 +49,33 @@ def fit(
     settings: LoopSettings,
     device: torch.device,
     amp_dtype: torch.dtype | None,
+    on_epoch: Callable[[dict[str, float]], None] | None = None,
+    resume: ResumePoint | None = None,
 ) -> FitResult:
-    """Train `model` on (inputs, targets, times) windows; returns the history, best weights loaded."""
+    """Train `model` on (inputs, targets, times) windows; returns the history, best weights loaded.
+
+    With `resume`, the loop state is saved after each epoch and a saved state of the same stage
+    is restored first, so a killed run carries on after its last complete epoch.
+    """
     inputs, targets, times = windows
     # a model may ask for per-group learning rates (adapter=lora: the LoRA weights get their own)
     optimizer = make_optimizer(model.param_groups() if hasattr(model, "param_groups") else model.parameters())
     generator = torch.Generator().manual_seed(settings.seed)
     result, best_state, since_best = FitResult(), None, 0
-    started = time.perf_counter()
+    started, first = time.perf_counter(), 1
+    if resume is not None and (restored := resume.restore(model, optimizer, generator)) is not None:
+        result, best_state, since_best = restored.result, restored.best_state, restored.since_best
+        first = restored.epoch + 1 if result.stopped == "epochs" else settings.epochs + 1
+        started -= result.train_seconds  # the time budget counts the killed run's epochs too
     n_batches = -(-len(inputs) // settings.batch_size)
+    step_loss = distributed.BatchLoss(model, windows, device)  # under torchrun: this rank's shard, DDP
     with Progress(
         TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TextColumn("loss {task.fields[loss]:.4f}"), TextColumn("{task.fields[valid]}"), TimeElapsedColumn(),
-        transient=True,
+        transient=True, disable=not distributed.is_main(),
     ) as progress:
         task = progress.add_task("train", total=n_batches, epoch=1, loss=0.0, valid="")
-        for epoch in range(1, settings.epochs + 1):
+        for epoch in range(first, settings.epochs + 1):
             epoch_start = time.perf_counter()
             progress.update(task, completed=0, epoch=epoch)
             model.train()
@@ -71,7 +84,7 @@ def fit(
             for step, begin in enumerate(range(0, len(order), settings.batch_size), start=1):
                 batch = order[begin : begin + settings.batch_size]
                 with autocast(device, amp_dtype):
-                    loss = model.loss(inputs[batch].to(device), targets[batch].to(device), times[batch].to(device))
+                    loss = step_loss(batch)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if settings.grad_clip:
@@ -82,7 +95,7 @@ def fit(
             if hasattr(model, "end_epoch"):  # e.g. adapter=lora re-encodes the catalogue before evaluation
                 with autocast(device, amp_dtype):
                     model.end_epoch()
-            record = {"epoch": epoch, "loss": total / max(n_batches, 1), "epoch_seconds": time.perf_counter() - epoch_start}
+            record = {"epoch": epoch, "loss": distributed.mean_over_ranks(total) / max(n_batches, 1), "epoch_seconds": time.perf_counter() - epoch_start}
             if epoch % settings.eval_every == 0 or epoch == settings.epochs:
                 model.eval()
                 record.update(validate(model))
@@ -95,12 +108,17 @@ def fit(
                     since_best += 1
             record["elapsed_seconds"] = time.perf_counter() - started
             result.history.append(record)
+            if on_epoch is not None:  # e.g. trainer.tracking: TensorBoard / MLflow
+                on_epoch(record)
             log.info("epoch %d  loss %.4f  %s", epoch, record["loss"], _valid_text(record, settings.objective))
             if since_best >= settings.patience:
                 result.stopped = f"early stop: {settings.patience} evaluations without a better {settings.objective}"
-                break
-            if settings.max_minutes and time.perf_counter() - started > settings.max_minutes * 60:
+            elif settings.max_minutes and distributed.any_rank(time.perf_counter() - started > settings.max_minutes * 60):
                 result.stopped = f"time budget of {settings.max_minutes} min"
+            if resume is not None:  # a kill from here on resumes after this epoch
+                result.train_seconds = time.perf_counter() - started
+                resume.save(epoch, model, optimizer, generator, result, best_state, since_best)
+            if result.stopped != "epochs":
                 break
     result.train_seconds = time.perf_counter() - started
     if best_state is not None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import TINY_SASREC
+from tests.conftest import TINY_SASREC, run_from_repo
 
 pytestmark = pytest.mark.slow
 STAGES = ("prepare", "pretrain", "finetune", "capture", "rank", "evaluate")
@@ -17,21 +17,8 @@ STAGES = ("prepare", "pretrain", "finetune", "capture", "rank", "evaluate")
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One tiny SASRec run shared by the tests of this module."""
-    import os
-
-    from typer.testing import CliRunner
-
-    from dynrec_cli.cli import app
-    from tests.conftest import REPO
-
     run_dir = tmp_path_factory.mktemp("run") / "sas"
-    cwd = os.getcwd()
-    os.chdir(REPO)
-    try:
-        result = CliRunner().invoke(app, ["train", f"run_dir={run_dir}", *TINY_SASREC], catch_exceptions=False)
-    finally:
-        os.chdir(cwd)
-    assert result.exit_code == 0, result.output
+    run_from_repo("train", f"run_dir={run_dir}", *TINY_SASREC)
     return run_dir
 
 

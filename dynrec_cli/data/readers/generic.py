@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dynrec_cli.data.readers.frames import events_frame, ids, items_frame, ratings, unique_ids
+from dynrec_cli.data.readers.frames import events_frame, id_categories, ids, items_frame, ratings, unique_ids
 from dynrec_cli.data.readers.tables import read_table, require_columns
 from dynrec_cli.data.readers.timeparse import parse_time
 from dynrec_cli.data.types import RawData
@@ -48,8 +48,8 @@ def read_csv_log(
             raise ConfigError(f"data.columns.{role} must name a column of {interactions}")
     df = read_table(interactions, sep=sep, encoding=encoding)
     require_columns(df, interactions, {f"data.columns.{r}": columns.get(r) for r in ROLES})
-    user = ids(df[columns["user"]], interactions, columns["user"])
-    item = ids(df[columns["item"]], interactions, columns["item"])
+    user = id_categories(df[columns["user"]], interactions, columns["user"])
+    item = id_categories(df[columns["item"]], interactions, columns["item"])
     rows = df.index.to_numpy()
     time_col, rating_col, event_col = (columns.get(r) for r in ("time", "rating", "event"))
     time = (parse_time(df[time_col], interactions, time_col, rows) if time_col

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dynrec_cli.data.readers.arrow_csv import read_csv_fast
 from dynrec_cli.errors import DataError
 
 # Separator by file extension; anything else is read as CSV unless `sep` says otherwise.
@@ -50,6 +51,9 @@ def read_table(
     if path.suffix.lower() in PARQUET:
         return _read_parquet(path)
     sep = sep or SEPARATORS.get(path.suffix.lower(), ",")
+    if header and names is None and (fast := read_csv_fast(path, sep, encoding)) is not None:
+        _check_header(path, list(fast.columns), sep, True)
+        return fast
     encoding = encoding or "utf-8-sig"
     raw = _read_text(path, sep, encoding)
     records = len(raw)
@@ -142,6 +146,10 @@ def _read_text(path: Path, sep: str, encoding: str) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise DataError(path, "has no data rows") from None
     except pd.errors.ParserError as err:
+        quote = re.search(r"EOF inside string starting at row (\d+)", str(err))
+        if quote:  # the parser counts records from 0: row r is line r + 1
+            raise DataError(path, "a quoted field never closes (an unmatched \")", row=int(quote.group(1)) + 1,
+                            fix="close or remove the quote") from None
         match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
         if not match:
             raise DataError(path, f"cannot be parsed ({err})") from None
@@ -158,6 +166,9 @@ def _decode_error(path: Path, encoding: str, err: UnicodeDecodeError) -> DataErr
         offset = err.start
     except UnicodeDecodeError as full:
         offset = full.start
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" and Notepad's "Unicode"
+        return DataError(path, "starts with a UTF-16 byte-order mark, not UTF-8", row=1,
+                         fix="set data.encoding=utf-16 or save the file as UTF-8")
     line = data.count(b"\n", 0, offset) + 1
     return DataError(path, f"is not valid {encoding} (byte {data[offset:offset + 1]!r} at offset "
                      f"{offset})", row=line, fix="set data.encoding=latin-1 or the file's encoding")

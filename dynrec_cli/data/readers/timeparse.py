@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from dynrec_cli.data.readers.arrow_csv import arrow_floats
 from dynrec_cli.errors import DataError
 
 # Unix seconds pass 1e11 only in the year 5138, so larger numbers are milliseconds; past 1e14
@@ -15,6 +17,8 @@ from dynrec_cli.errors import DataError
 MS_THRESHOLD = 1e11
 MS_LIMIT = 1e14
 EPOCH = pd.Timestamp(0, tz="UTC")
+# Events may be stamped by clocks a little ahead of ours; more than a day ahead is an error.
+FUTURE_SLACK_S = 86_400
 # Builds the DataError for the first value where a mask is true: fail(mask, problem, fix=None).
 Fail = Callable[..., DataError]
 
@@ -51,6 +55,8 @@ def parse_time(
         return _date_seconds(pd.to_datetime(values, utc=True), fail)
     if pd.api.types.is_numeric_dtype(values):
         return _number_seconds(values.to_numpy(dtype=float), fail)
+    if (numbers := arrow_floats(values)) is not None:  # a large log's plain numbers, parsed in C
+        return _number_seconds(numbers, fail)
     text = values.astype(str).str.strip()
     empty = (text == "").to_numpy() | values.isna().to_numpy()
     if empty.any():
@@ -84,7 +90,15 @@ def _number_seconds(numbers: np.ndarray, fail: Fail) -> np.ndarray:
                    "column (mixed seconds and milliseconds)", fix="convert the column to one unit")
     if millis.any():
         numbers = numbers / 1000.0
-    return np.floor(numbers).astype(np.int64)
+    return _not_future(np.floor(numbers).astype(np.int64), fail)
+
+
+def _not_future(seconds: np.ndarray, fail: Fail) -> np.ndarray:
+    """A timestamp after tomorrow is a clock or unit error (microseconds read as seconds...)."""
+    future = seconds > time.time() + FUTURE_SLACK_S
+    if future.any():
+        raise fail(future, "timestamp '{value}' is in the future", fix="check the clock and the unit that wrote it")
+    return seconds
 
 
 def _parse_dates(text: pd.Series) -> pd.Series:
@@ -100,4 +114,4 @@ def _date_seconds(dates: pd.Series, fail: Fail) -> np.ndarray:
     if bad.any():
         raise fail(bad, "cannot read timestamp '{value}' as a number or a date",
                    fix="use unix seconds or ISO 8601, e.g. 2016-10-17 14:03:00")
-    return ((dates - EPOCH) // pd.Timedelta(seconds=1)).to_numpy(dtype=np.int64)
+    return _not_future(((dates - EPOCH) // pd.Timedelta(seconds=1)).to_numpy(dtype=np.int64), fail)

@@ -1,0 +1,99 @@
+"""Every adapter × {ml-100k, Scientific} × 3 seeds, several runs at once: the table of issue #3.
+
+    python benchmarks/adapter_table.py [--jobs 8] [--quick] [--out DIR]
+
+Meant for a machine with room for parallel runs (a GPU box: `benchmarks/gpu.sh` calls it); on a
+2-core CPU run `make bench` instead (text_models suite). Each run is `dynrec train` in a child
+process with the text_models suite's settings (trainer.epochs=40, patience 8, no --force, so an
+interrupted table resumes). The text of each data set is encoded once, before the parallel runs,
+into the shared embedding cache. Training seconds come from runs that share the machine with
+`--jobs - 1` others: compare them with each other, not with a machine running one job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import markdown_table  # noqa: E402
+from benchmarks.text_models import DATASETS_ARGS, MODELS, _train  # noqa: E402
+
+# LoRA trains the language model at every step: capped at 2 minutes of training per run
+ADAPTERS = {**MODELS, "dynrec-lora": ["model=dynrec", "encoder=minilm", "adapter=lora", "trainer.max_minutes=2"]}
+ORDER = ("sasrec", "dynrec-linear", "dynrec-mlp", "dynrec-moe", "dynrec-lora", "zeroshot")
+
+
+def _mean_sd(values: list[float]) -> tuple[float, float]:
+    return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def _try_train(name: str, args: list[str], seed: int, quick: bool) -> dict | None:
+    """One run; a failed run is reported and left out of the table instead of ending it."""
+    try:
+        return _train(name, args, seed, quick)
+    except SystemExit as failure:
+        print(f"FAILED {name} seed {seed}: {failure}", flush=True)
+        return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--jobs", type=int, default=8)
+    parser.add_argument("--quick", action="store_true", help="2 epochs, 1 seed")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--models", nargs="+", default=list(ORDER), choices=ORDER)
+    args = parser.parse_args()
+    seeds = [0] if args.quick else [0, 1, 2]
+    # zeroshot has no training and no seed-dependent part: one run; it also fills the text cache
+    for dataset, data_args in DATASETS_ARGS.items():
+        _train(f"{dataset}-zeroshot", data_args + ADAPTERS["zeroshot"], 0, args.quick)
+    # the longest runs (LoRA) first, so they do not start last
+    plan = sorted(((d, m, s) for d in DATASETS_ARGS for m in args.models if m != "zeroshot" for s in seeds),
+                  key=lambda job: job[1] != "dynrec-lora")
+    with ThreadPoolExecutor(args.jobs) as pool:
+        results = list(pool.map(lambda job: _try_train(f"{job[0]}-{job[1]}", DATASETS_ARGS[job[0]] + ADAPTERS[job[1]],
+                                                   job[2], args.quick), plan))
+    runs: dict[tuple[str, str], list[dict]] = {}
+    for (dataset, model, _), result in zip(plan, results):
+        if result is not None:
+            runs.setdefault((dataset, model), []).append(result)
+    for dataset, data_args in DATASETS_ARGS.items():
+        if "zeroshot" in args.models:
+            runs[(dataset, "zeroshot")] = [_train(f"{dataset}-zeroshot", data_args + ADAPTERS["zeroshot"], 0, args.quick)]
+    rows, payload = [], {}
+    for dataset in DATASETS_ARGS:
+        baseline = statistics.mean(r["metrics"]["test/ndcg@10"] for r in runs.get((dataset, "sasrec"), [{"metrics": {"test/ndcg@10": float("nan")}}]))
+        for model in args.models:
+            group = runs.get((dataset, model))
+            if not group:
+                continue
+            ndcg = _mean_sd([r["metrics"]["test/ndcg@10"] for r in group])
+            recall = _mean_sd([r["metrics"]["test/recall@10"] for r in group])
+            train = _mean_sd([r["train_s"] for r in group])
+            encoding = next((r["encoding"] for d, m in [(dataset, "zeroshot")] for r in runs.get((d, m), []) if r["encoding"]), None)
+            payload[f"{dataset}/{model}"] = group
+            rows.append([
+                dataset, model, len(group), f"{ndcg[0]:.4f} ± {ndcg[1]:.4f}", f"{recall[0]:.4f} ± {recall[1]:.4f}",
+                ndcg[0] / baseline, f"{train[0]:.1f} ± {train[1]:.1f}",
+                encoding.get("items_per_s") if encoding and model != "sasrec" else None,
+                encoding.get("tokens_per_s") if encoding and model != "sasrec" else None,
+            ])
+    table = markdown_table(
+        ["data set", "model", "seeds", "NDCG@10", "Recall@10", "× SASRec NDCG@10", "train s", "encode items/s", "encode tokens/s"],
+        rows,
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    name = "adapter_table" + ("-quick" if args.quick else "")
+    (args.out / f"{name}.md").write_text(table + f"\nseeds {seeds}; {args.jobs} runs at a time; mean ± sd over seeds.\n")
+    (args.out / f"{name}.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    print(table)
+
+
+if __name__ == "__main__":
+    main()

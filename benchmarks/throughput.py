@@ -1,0 +1,131 @@
+"""Quality and cost per model and data set, with ratios to our SASRec and to RecBole's, in one run.
+
+    python benchmarks/run.py --only throughput [--quick]
+
+Each case trains through the CLI in a child process (peak RSS from the kernel), reads its
+seconds per epoch and training windows from the finetune manifest, times a warm full-ranking
+evaluation pass of the test split in another child (`benchmarks/eval_timing.py`), and, for text
+models, reads the encoding speed of a fresh (uncached) encoding from the pretrain manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from benchmarks.common import BASELINES, DATASETS, RESULTS, markdown_table, read_json, run_dynrec, run_module
+
+DATA = {
+    "ml-100k": ["data=recbole", f"data.path={DATASETS / 'ml-100k'}"],
+    "Sports": ["data=sequences", f"data.path={DATASETS / 'amazon-sequences' / 'Sports_and_Outdoors.txt'}"],
+}
+MODELS = {
+    "pop": ["model=pop"],
+    "sasrec": ["model=sasrec"],
+    "gru4rec": ["model=gru4rec"],
+    "dynrec": ["model=dynrec", "encoder=minilm", "adapter=moe"],
+}
+CASES = [("ml-100k", "pop"), ("ml-100k", "sasrec"), ("ml-100k", "gru4rec"), ("ml-100k", "dynrec"), ("Sports", "sasrec")]
+QUICK_CASES = [("ml-100k", "sasrec"), ("ml-100k", "dynrec"), ("Sports", "sasrec")]
+SEED = 42
+CAPTURE_EVENTS = 2000
+
+
+def _case(dataset: str, model: str, quick: bool, cache: Path) -> dict:
+    run_dir = RESULTS / "runs" / f"throughput-{dataset.lower()}-{model}{'-quick' if quick else ''}"
+    # quick: one epoch is enough to time one; full: trained to early stopping (20 minutes at most)
+    trainer = ["trainer.epochs=1"] if quick else ["trainer.max_minutes=20"]
+    text = [f"encoder.cache_dir={cache}"] if "encoder=minilm" in MODELS[model] else []
+    shutil.rmtree(run_dir / "store", ignore_errors=True)  # the last benchmark's interest store: retrained now
+    child = run_dynrec(
+        "train", f"run_dir={run_dir}", "--force", f"seed={SEED}", *text, *DATA[dataset], *MODELS[model], *trainer,
+    )
+    metrics = read_json(run_dir / "metrics.json")
+    finetune = read_json(run_dir / "finetune" / "manifest.json")["figures"]
+    pretrain = read_json(run_dir / "pretrain" / "manifest.json")["figures"].get("encoding") or {}
+    timing = _eval_timing(run_dir)
+    capture = _capture(run_dir)
+    epoch_s = finetune.get("seconds_per_epoch")
+    return {
+        "ndcg@10": metrics["test/ndcg@10"], "recall@10": metrics["test/recall@10"],
+        "epochs_run": finetune.get("epochs_run"), "s_per_epoch": epoch_s, "windows": finetune.get("windows"),
+        "sequences_per_s": finetune["windows"] / epoch_s if epoch_s else None,
+        "eval_s": timing["eval_s"], "eval_users_per_s": timing["users_per_s"], "eval_users": timing["users"],
+        "encode_items_per_s": pretrain.get("items_per_s"), "encode_tokens_per_s": pretrain.get("tokens_per_s"),
+        "capture_ms_median": capture.get("latency_ms_median"), "capture_ms_p99": capture.get("latency_ms_p99"),
+        "capture_events_per_s": capture.get("events_per_s"),
+        "peak_rss_mib": round(child.peak_rss_mib), "run_s": round(child.seconds, 1),
+    }
+
+
+def _eval_timing(run_dir: Path) -> dict:
+    child = run_module("benchmarks.eval_timing", str(run_dir))
+    return json.loads(child.output.strip().splitlines()[-1])
+
+
+def _capture(run_dir: Path) -> dict:
+    """`dynrec capture` of CAPTURE_EVENTS new events (random known users and items, after the log's
+    last event); its figures: per-event latency on the single-event path, events/s batched."""
+    prepare = run_dir / "prepare"
+    users = pd.read_parquet(prepare / "users.parquet")["user_id"].to_numpy()
+    items = pd.read_parquet(prepare / "items.parquet")["item_id"].to_numpy()
+    last = int(pd.read_parquet(prepare / "events.parquet", columns=["time"])["time"].max())
+    rng = np.random.default_rng(SEED)
+    events = pd.DataFrame({
+        "user_id": rng.choice(users, CAPTURE_EVENTS), "item_id": rng.choice(items, CAPTURE_EVENTS),
+        "timestamp": last + 1 + np.arange(CAPTURE_EVENTS),
+    })
+    path = run_dir / "new_events.csv"
+    events.to_csv(path, index=False)
+    run_dynrec("capture", f"run_dir={run_dir}", f"capture.events={path}")
+    reports = sorted((run_dir / "store" / "captures").glob("*/manifest.json"))
+    return read_json(reports[-1])["figures"] if reports else {}
+
+
+def run(quick: bool) -> tuple[str, dict]:
+    recbole = read_json(BASELINES / "recbole-ml-100k.json")["SASRec"]
+    cache = Path(tempfile.mkdtemp(prefix="dynrec-bench-cache-"))  # a fresh cache: encoding is timed
+    try:
+        payload = {f"{d}/{m}": _case(d, m, quick, cache) for d, m in (QUICK_CASES if quick else CASES)}
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    rows = []
+    for key, case in payload.items():
+        dataset = key.split("/")[0]
+        ours = payload.get(f"{dataset}/sasrec", {})
+        on_ml100k = dataset == "ml-100k"
+        case["x_sasrec_s_per_epoch"] = _ratio(case["s_per_epoch"], ours.get("s_per_epoch"))
+        case["x_sasrec_eval_s"] = _ratio(case["eval_s"], ours.get("eval_s"))
+        case["recbole_epoch_speedup"] = _ratio(recbole["s_per_train_epoch"], case["s_per_epoch"]) if on_ml100k else None
+        case["recbole_eval_speedup"] = _ratio(recbole["s_test_eval_pass"], case["eval_s"]) if on_ml100k else None
+        rows.append([
+            dataset, key.split("/")[1], case["ndcg@10"], case["recall@10"], case["s_per_epoch"], round(case["sequences_per_s"]) if case["sequences_per_s"] else None,
+            case["eval_s"], round(case["eval_users_per_s"]), case["encode_items_per_s"], case["encode_tokens_per_s"],
+            case["capture_ms_median"], case["capture_ms_p99"], case["peak_rss_mib"], case["x_sasrec_s_per_epoch"], case["x_sasrec_eval_s"],
+            case["recbole_epoch_speedup"], case["recbole_eval_speedup"],
+        ])
+    header = [
+        "data set", "model", "NDCG@10", "Recall@10", "s/epoch", "sequences/s", "eval s", "eval users/s",
+        "encode items/s", "encode tokens/s", "capture ms/event (median)", "capture ms p99", "peak RSS MiB", "s/epoch × our SASRec", "eval s × our SASRec",
+        "RecBole SASRec s/epoch ÷ ours", "RecBole SASRec eval s ÷ ours",
+    ]
+    note = (
+        f"\nRecBole 1.2.1 SASRec on ml-100k, same machines (../shared/benchmarks/recbole-ml-100k.json): "
+        f"{recbole['s_per_train_epoch']} s/epoch, {recbole['s_test_eval_pass']} s per test evaluation pass, "
+        f"peak RSS {recbole['peak_rss_mib']} MiB. RecBole has no measured figure on Sports: its ratios are left empty.\n"
+        "An epoch = one pass over every training transition (RecBole: one padded sequence per prefix; dynrec: "
+        "max_len windows with a loss at every position). sequences/s = training windows per second. "
+        "eval s = one warm full-ranking pass of the test split (all items, history excluded), median of 5. "
+        f"capture = `dynrec capture capture.events=FILE` of {CAPTURE_EVENTS} new events, latency on the single-event path. "
+        f"Seed {SEED}; {'quick: 1 epoch, so NDCG@10 is not a trained figure' if quick else 'trained to early stopping'}.\n"
+    )
+    return markdown_table(header, rows) + note, payload
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    return numerator / denominator if numerator and denominator else None

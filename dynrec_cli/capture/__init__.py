@@ -1,0 +1,1 @@
+"""Incremental interest capture: the on-disk interest store, event application, new items, drift."""

@@ -1,0 +1,49 @@
+"""What `dynrec rank` reads once a capture has made an interest store: the store's vectors, users
+and items (new ones included), and the prepared history extended by the captured events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from dynrec_cli.capture import store as stores
+from dynrec_cli.data.types import TEST, PreparedData
+from dynrec_cli.errors import ConfigError
+from dynrec_cli.stages.base import StageContext
+
+CAPTURED = "captured"
+
+
+@dataclass
+class StoreView:
+    prepared: PreparedData  # users and items of the store; events = history + captured events
+    user_vectors: torch.Tensor  # (n_users, d)
+    item_vectors: torch.Tensor  # (n_items + 1, d)
+    touched: np.ndarray  # user indices of the last capture
+
+
+def store_view(ctx: StageContext) -> StoreView | None:
+    """The run's interest store as rank input, or None when no capture has made one."""
+    from dynrec_cli.capture.run import identity, store_folder
+
+    store = stores.open_store(store_folder(ctx), identity(ctx))
+    if store is None:
+        return None
+    prepared = ctx.prepared()
+    captured = stores.read_segments(store)[["user_idx", "item_idx", "time"]].assign(split=TEST)
+    events = pd.concat([prepared.events, captured.astype(prepared.events.dtypes.to_dict())], ignore_index=True)
+    events = events.iloc[np.argsort(events["user_idx"].to_numpy(), kind="stable")].reset_index(drop=True)
+    added = store.items[store.items["new"]].reindex(columns=prepared.items.columns)
+    items = pd.concat([prepared.items, added], ignore_index=True) if len(added) else prepared.items
+    view = PreparedData(events=events, items=items, users=store.users, has_time=prepared.has_time)
+    return StoreView(view, store.state.vectors, store.item_vectors, store.touched)
+
+
+def captured_users(view: StoreView | None) -> np.ndarray:
+    """rank.users=captured: the users the last capture touched."""
+    if view is None or not len(view.touched):
+        raise ConfigError("rank.users=captured: no capture has touched any user in this run (dynrec capture run_dir=DIR capture.events=FILE)")
+    return view.touched

@@ -1,0 +1,62 @@
+"""Check a sweep's overrides before any job runs: a typo must not surface in job 7 of 12."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dynrec_cli.cli import _hydra
+from dynrec_cli.errors import ConfigError
+
+PLUGIN_HINT = {
+    "hydra/sweeper/optuna": "hparams_search=optuna needs the Optuna sweeper: pip install 'dynrec[sweep]'",
+    "hydra/launcher/submitit": "hydra/launcher=submitit_* needs the submitit launcher: pip install 'dynrec[slurm]'",
+}
+
+
+def sweep_choices(overrides: list[str]) -> list[list[str]]:
+    """Each override as its list of `key=value` choices (one for a plain override).
+
+    A range or choice sweep lists every value; an interval (a continuous search space, e.g.
+    for Optuna) is checked through its key only, with its lower bound.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = OverridesParser.create().parse_overrides(overrides)
+    out = []
+    for override, text in zip(parsed, overrides):
+        if not override.is_sweep_override():
+            out.append([text])
+            continue
+        key = override.get_key_element()
+        if override.is_discrete_sweep():
+            out.append([f"{key}={value}" for value in override.sweep_string_iterator()])
+        else:
+            out.append([f"{key}={override.value().start}"])
+    return out
+
+
+def validate_sweep(verb: str, overrides: list[str], config_dir: Path | None) -> None:
+    """Compose the first job, then each other value of every swept key once; ConfigError on the first failure."""
+    from hydra.errors import HydraException
+
+    try:
+        choices = sweep_choices(overrides)
+    except HydraException as exc:
+        raise ConfigError(f"sweep overrides: {' '.join(str(exc).split())}") from None
+    first = [values[0] for values in choices]
+    _compose(verb, first, config_dir)
+    for i, values in enumerate(choices):
+        for value in values[1:]:
+            _compose(verb, first[:i] + [value] + first[i + 1 :], config_dir)
+
+
+def _compose(verb: str, overrides: list[str], config_dir: Path | None) -> None:
+    try:
+        from dynrec_cli.config_checks import validate_config
+
+        validate_config(_hydra.compose_config(verb, overrides, config_dir))  # ranges too, not only key names
+    except ConfigError as exc:
+        for missing, hint in PLUGIN_HINT.items():
+            if missing in str(exc):
+                raise ConfigError(hint) from None
+        raise

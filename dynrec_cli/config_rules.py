@@ -1,0 +1,152 @@
+"""The allowed range or values of every numeric, enum and flag key, checked before any work starts.
+
+A key absent from the composed config (e.g. `model.heads` with model=gru4rec) is skipped, so
+one table serves every model, data preset and encoder.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from dynrec_cli.errors import ConfigError
+
+_ABSENT = object()
+
+
+@dataclass(frozen=True)
+class Range:
+    """A number in [low, high] (open ends where asked); `integer` for counts."""
+
+    low: float = -math.inf
+    high: float = math.inf
+    integer: bool = False
+    nullable: bool = False
+    low_open: bool = False
+    high_open: bool = False
+
+    def describe(self) -> str:
+        kind = "an integer" if self.integer else "a number"
+        left = "(" if self.low_open or self.low == -math.inf else "["
+        right = ")" if self.high_open or self.high == math.inf else "]"
+        text = f"{kind} in {left}{_fmt(self.low)}, {_fmt(self.high)}{right}"
+        return text + (" or null" if self.nullable else "")
+
+    def accepts(self, value: Any) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        if self.integer and not float(value).is_integer():
+            return False
+        above = value > self.low if self.low_open else value >= self.low
+        below = value < self.high if self.high_open else value <= self.high
+        return math.isfinite(value) and above and below
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of a few strings (`pattern`: a regex for open sets such as cuda:N)."""
+
+    values: tuple[str, ...]
+    pattern: str | None = None
+    pattern_hint: str = ""
+    nullable: bool = False
+
+    def describe(self) -> str:
+        extra = [self.pattern_hint] if self.pattern_hint else []
+        return "choose one of " + ", ".join([*self.values, *extra]) + (" or null" if self.nullable else "")
+
+    def accepts(self, value: Any) -> bool:
+        if not isinstance(value, str):
+            return False
+        return value in self.values or (self.pattern is not None and re.fullmatch(self.pattern, value) is not None)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """true or false."""
+
+    nullable: bool = False
+
+    def describe(self) -> str:
+        return "true or false"
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, bool)
+
+
+COUNT, NONNEG = Range(1, integer=True), Range(0, integer=True)
+POSITIVE, PROBABILITY = Range(0, low_open=True), Range(0, 1, high_open=True)
+RULES: dict[str, Range | Choice | Flag] = {
+    "seed": NONNEG,
+    "data.allow_missing_items": Flag(),
+    "data.temporal.valid": Range(0, low_open=True),
+    "data.temporal.test": Range(0, low_open=True),
+    "trainer.epochs": COUNT, "trainer.batch_size": COUNT, "trainer.patience": COUNT, "trainer.eval_every": COUNT,
+    "trainer.valid_exclude_history": Flag(),
+    "trainer.grad_clip": Range(0, low_open=True, nullable=True),
+    "trainer.device": Choice(("auto", "cpu", "cuda"), pattern=r"cuda:\d+", pattern_hint="cuda:<n>"),
+    "trainer.precision": Choice(("auto", "fp32", "bf16", "fp16")),
+    "trainer.max_minutes": Range(0, low_open=True, nullable=True),
+    "trainer.threads": Range(1, integer=True, nullable=True),
+    "trainer.checkpoint_every": NONNEG,
+    "trainer.optimizer.lr": POSITIVE,
+    "trainer.optimizer.weight_decay": Range(0),
+    "model.hidden": COUNT, "model.layers": COUNT, "model.heads": COUNT, "model.max_len": COUNT,
+    "model.negatives": COUNT, "model.time_buckets": COUNT, "model.recent": COUNT,
+    "model.dropout": PROBABILITY, "model.id_dropout": PROBABILITY,
+    "model.temperature": POSITIVE,
+    "model.decay": Range(0, 1, low_open=True),
+    "model.loss": Choice(("ce", "sampled")),
+    "model.id_init": Choice(("pca", "random")),
+    "model.item_id": Flag(), "model.scale_embeddings": Flag(),
+    "adapter.dropout": PROBABILITY, "adapter.experts": COUNT,
+    "encoder.kind": Choice(("auto", "encoder", "decoder")),
+    "encoder.pooling": Choice(("auto", "mean", "cls", "last")),
+    "encoder.normalize": Flag(),
+    "pretrain.mlm.lr": POSITIVE, "pretrain.mlm.batch_size": COUNT,
+    "pretrain.mlm.mask_prob": Range(0, 1, low_open=True, high_open=True),
+    "eval.user_chunk": COUNT, "eval.item_chunk": COUNT,
+    "eval.exclude_history": Flag(),
+    "rank.k": COUNT,
+    "rank.exclude_seen": Flag(),
+    "rank.format": Choice(("parquet", "csv", "jsonl")),
+    "rank.index": Choice(("exact", "faiss")),
+}
+
+
+def check_rules(cfg: DictConfig) -> None:
+    """Raise a ConfigError naming the first key whose value is outside its range or choices."""
+    for key, rule in RULES.items():
+        value = OmegaConf.select(cfg, key, default=_ABSENT)
+        if value is _ABSENT or (value is None and rule.nullable):
+            continue
+        if not rule.accepts(value):
+            raise ConfigError(f"{key}={_show(value)}: {'must be ' if not isinstance(rule, Choice) else ''}{rule.describe()}")
+    _check_pairs(cfg)
+
+
+def _check_pairs(cfg: DictConfig) -> None:
+    """Keys that are only wrong together."""
+    hidden, heads = OmegaConf.select(cfg, "model.hidden"), OmegaConf.select(cfg, "model.heads")
+    if hidden is not None and heads is not None and hidden % heads:
+        raise ConfigError(f"model.hidden={hidden} must be a multiple of model.heads={heads}")
+    valid, test = OmegaConf.select(cfg, "data.temporal.valid"), OmegaConf.select(cfg, "data.temporal.test")
+    if OmegaConf.select(cfg, "data.split") == "temporal" and (valid <= 1) == (test <= 1) and valid > test:
+        raise ConfigError(f"data.temporal.valid={valid} comes after data.temporal.test={test}: valid must be <= test")
+    splits = OmegaConf.select(cfg, "eval.splits")
+    if isinstance(splits, ListConfig) and (not splits or not set(splits) <= {"valid", "test"}):
+        raise ConfigError(f"eval.splits={list(splits)}: a non-empty list of valid, test")
+
+
+def _fmt(bound: float) -> str:
+    if math.isinf(bound):
+        return "∞" if bound > 0 else "-∞"
+    return str(int(bound)) if float(bound).is_integer() else str(bound)
+
+
+def _show(value: Any) -> str:
+    return "''" if value == "" else str(value)

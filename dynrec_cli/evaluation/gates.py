@@ -1,0 +1,72 @@
+"""`dynrec evaluate --baseline RUN --max-drop KEY=5%`: fail CI on a significant drop.
+
+Rule: a gate fails when the whole confidence interval of the paired difference (run − baseline)
+lies below −threshold, i.e. the run is worse than the baseline by more than the allowed drop
+beyond the users' noise. The threshold is absolute (`KEY=0.01`) or relative to the baseline's
+figure (`KEY=5%`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from dynrec_cli.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class MaxDrop:
+    key: str
+    amount: float
+    relative: bool
+
+    def threshold(self, baseline: float) -> float:
+        return self.amount / 100 * abs(baseline) if self.relative else self.amount
+
+    def text(self) -> str:
+        return f"{self.amount:g}%" if self.relative else f"{self.amount:g}"
+
+
+def parse_max_drops(items: list[str]) -> list[MaxDrop]:
+    """`KEY=5%` (relative to the baseline) or `KEY=0.01` (absolute); ConfigError otherwise."""
+    out = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        relative = value.endswith("%")
+        try:
+            amount = float(value.rstrip("%"))
+        except ValueError:
+            sep = ""
+        if not sep or not key or amount < 0:
+            raise ConfigError(f"--max-drop {item}: expected KEY=PERCENT% or KEY=NUMBER >= 0, e.g. test/ndcg@10=5%")
+        out.append(MaxDrop(key, amount, relative))
+    return out
+
+
+def check_max_drops(long: pd.DataFrame, drops: list[MaxDrop]) -> tuple[list[str], list[str]]:
+    """(the gated keys, one line per failed gate) from `compare_runs`' rows of run vs baseline."""
+    rows = long.set_index("key")
+    unknown = [d.key for d in drops if d.key not in rows.index]
+    if unknown:
+        raise ConfigError(f"--max-drop: unknown metric {', '.join(unknown)}; valid keys: {', '.join(rows.index)}")
+    failed = []
+    for drop in drops:
+        row = rows.loc[drop.key]
+        limit = drop.threshold(float(row["base"]))
+        if row["high"] < -limit:
+            failed.append(
+                f"{drop.key} = {row['value']:.4f} vs baseline {row['base']:.4f}: Δ {row['diff']:+.4f}, "
+                f"interval [{row['low']:+.4f}, {row['high']:+.4f}] entirely below −{limit:.4f} (max drop {drop.text()})"
+            )
+    return [d.key for d in drops], failed
+
+
+def baseline_gate(run_dir: Path, baseline: Path, drops: list[MaxDrop], resamples: int, confidence: float, seed: int) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Compare run_dir against baseline (same split required) and apply the max-drop gates."""
+    from dynrec_cli.evaluation.compare import compare_runs
+
+    long = compare_runs([Path(baseline), Path(run_dir)], False, resamples, confidence, seed)
+    keys, failed = check_max_drops(long, drops)
+    return long, keys, failed

@@ -1,0 +1,83 @@
+"""What a bad-input case is, and the small good inputs that cases spoil.
+
+Each file in `cases/` defines `CASE = BadInput(...)`: the files to write into a fresh folder,
+the command to run (`{dir}` = that folder, `{run}` = its run folder), and the patterns the one
+error line must match (the file and the place: row/column or config key). Cases with
+`needs_run=True` start from a copy of a small trained run and `damage` it first.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# 8 users × 8 events over 12 items: small enough to train in seconds.
+HEADER = "user_id,item_id,timestamp\n"
+ROWS = [f"u{u},i{(u * 7 + k) % 12},{1_000_000 + 60 * k}" for u in range(8) for k in range(8)]
+LOG = HEADER + "".join(row + "\n" for row in ROWS)
+CATALOGUE = "item_id,title\n" + "".join(f"i{i},Item {i}\n" for i in range(12))
+# k-core off so every spoiled row still reaches the reader's checks
+PREPARE_ARGS = ["data.min_user_interactions=3", "data.min_item_interactions=1"]
+TINY_MODEL = ["model=sasrec", "model.hidden=8", "model.layers=1", "model.heads=1", "model.max_len=8",
+              "trainer=tiny", "trainer.batch_size=16", "eval.ks=[5,10]"]
+
+
+@dataclass(frozen=True)
+class BadInput:
+    """One bad input and the error it must produce."""
+
+    args: list[str]
+    expect: list[str]
+    files: dict[str, bytes | str | Callable[[Path], None]] = field(default_factory=dict)
+    needs_run: bool = False
+    damage: Callable[[Path], None] | None = None
+
+
+def csv_case(log: str | bytes, expect: list[str], *extra: str, name: str = "log.csv") -> BadInput:
+    """`dynrec prepare` on a spoiled log given as text or bytes."""
+    return BadInput(
+        args=["prepare", "run_dir={run}", "data=csv", f"data.interactions={{dir}}/{name}", *PREPARE_ARGS, *extra],
+        expect=expect,
+        files={name: log},
+    )
+
+
+def parquet_bytes(columns: dict[str, list]) -> bytes:
+    """A Parquet file's bytes holding `columns` (types inferred by pyarrow)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(pa.table(columns), buffer)
+    return buffer.getvalue()
+
+
+def good_columns() -> dict[str, list]:
+    """The good log as Parquet columns (time as int64)."""
+    split = [row.split(",") for row in ROWS]
+    return {"user_id": [r[0] for r in split], "item_id": [r[1] for r in split], "timestamp": [int(r[2]) for r in split]}
+
+
+def rows_with(changes: dict[int, str]) -> str:
+    """The good log with data rows replaced (0-based row -> new line)."""
+    rows = [changes.get(i, row) for i, row in enumerate(ROWS)]
+    return HEADER + "".join(row + "\n" for row in rows)
+
+
+def run_case(args: list[str], expect: list[str], damage: Callable[[Path], None]) -> BadInput:
+    """A command on a copy of the trained run, damaged first."""
+    return BadInput(args=args, expect=expect, needs_run=True, damage=damage)
+
+
+def rehash(stage_dir: Path, name: str) -> None:
+    """Make the stage manifest agree with a changed output, so only the file's content is wrong."""
+    import json
+
+    from dynrec_cli.artifacts import file_hash
+
+    manifest_path = stage_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["outputs"][name] = file_hash(stage_dir / name)
+    manifest_path.write_text(json.dumps(manifest))

@@ -1,0 +1,63 @@
+"""Every case of the bad-input catalogue: exit 2, one clear error line naming the file and the
+place, no traceback, and not one byte of the folder changed."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.bad_inputs.case import BadInput
+
+CASES_DIR = Path(__file__).parent / "cases"
+CASE_FILES = sorted(p for p in CASES_DIR.glob("*.py") if not p.name.startswith("_"))
+
+
+def load_case(path: Path) -> BadInput:
+    spec = importlib.util.spec_from_file_location(f"bad_input_case_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.CASE
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """sha256 of every file under `folder` (hidden temporaries included)."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_catalogue_has_enough_cases() -> None:
+    assert len(CASE_FILES) >= 20
+
+
+@pytest.mark.parametrize("case_file", CASE_FILES, ids=[p.stem for p in CASE_FILES])
+def test_bad_input(cli, tmp_path: Path, case_file: Path, request: pytest.FixtureRequest) -> None:
+    case = load_case(case_file)
+    run = tmp_path / "run"
+    if case.needs_run:
+        shutil.copytree(request.getfixturevalue("trained_run"), run)
+        assert case.damage is not None
+        case.damage(run)
+    for name, content in case.files.items():
+        target = tmp_path / name
+        if callable(content):
+            content(target)
+        else:
+            target.write_bytes(content if isinstance(content, bytes) else content.encode())
+    before = snapshot(tmp_path)
+    args = [a.replace("{dir}", str(tmp_path)).replace("{run}", str(run)) for a in case.args]
+
+    result = cli(*args)
+
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.output
+    print(f"\n{case_file.stem}: {errors[0].replace(str(tmp_path), '{dir}')}")  # the catalogue in docs/reliability.md
+    for pattern in case.expect:
+        assert pattern.replace("{dir}", str(tmp_path)) in errors[0], (pattern, errors[0])
+    assert snapshot(tmp_path) == before, "the failed command changed files"

@@ -1,0 +1,248 @@
+"""`dynrec capture` with events and new items, the interest store, and `eval.protocol=replay`."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from tests.conftest import run_from_repo
+
+pytestmark = pytest.mark.slow
+TINY_TEMPORAL_DYNREC = [
+    "model=dynrec", "encoder=tiny", "adapter=linear", "model.item_id=false", "model.hidden=16", "model.layers=1",
+    "model.heads=1", "model.max_len=20", "trainer=tiny", "trainer.batch_size=256", "data.max_seq_len=40",
+    "data.split=temporal",
+]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny text-only DynRec trained with a global temporal cut-off, shared by this module."""
+    root = tmp_path_factory.mktemp("capture")
+    run_from_repo("train", f"run_dir={root / 'run'}", f"encoder.cache_dir={root / 'cache'}", *TINY_TEMPORAL_DYNREC)
+    return root / "run"
+
+
+def prepared(run: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    folder = run / "prepare"
+    return (pd.read_parquet(folder / "events.parquet"), pd.read_parquet(folder / "items.parquet"),
+            pd.read_parquet(folder / "users.parquet"))
+
+
+def events_file(run: Path, path: Path, n: int = 120, seed: int = 0) -> pd.DataFrame:
+    """Events after everything the run holds, for 12 known users and one new user, shuffled rows."""
+    events, items, users = prepared(run)
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({
+        "user_id": rng.choice(users["user_id"].to_numpy()[:12], n),
+        "item_id": rng.choice(items["item_id"].to_numpy(), n),
+        "timestamp": events["time"].max() + 1 + rng.integers(0, 30 * 86400, n),
+    })
+    frame.loc[[i for i in (3, 50) if i < n], "user_id"] = "new-user"
+    frame.to_csv(path, index=False)
+    return frame
+
+
+def store_state(folder: Path) -> dict[str, torch.Tensor]:
+    meta = json.loads((folder / "store.json").read_text())
+    return load_file(str(folder / f"gen-{meta['generation']:06d}" / "state.safetensors"))
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_capture_writes_the_store_and_the_report(cli, run: Path, tmp_path: Path) -> None:
+    sent = events_file(run, tmp_path / "events.csv")
+    result = cli("capture", f"run_dir={run}", f"capture.events={tmp_path / 'events.csv'}",
+                 f"capture.store={tmp_path / 'store'}", "capture.checkpoint_every=50")
+    assert result.exit_code == 0, result.output
+    report = tmp_path / "store" / "captures" / "001"
+    for name in ("interests.safetensors", "drift.parquet", "drift.csv", "drift.png", "manifest.json"):
+        assert (report / name).stat().st_size > 0, name
+    figures = json.loads((report / "manifest.json").read_text())["figures"]
+    assert figures["applied_now"] == len(sent) and figures["events_per_s"] > 0
+    assert 0 < figures["latency_ms_median"] <= figures["latency_ms_p99"]
+    drift = pd.read_parquet(report / "drift.parquet")
+    assert set(drift["user_id"]) == set(sent["user_id"].astype(str))
+    assert drift.set_index("user_id").loc["new-user", "new_user"] and drift["drift"].dropna().gt(0).all()
+    assert drift["drift"].dropna().is_monotonic_decreasing  # top movers first
+    assert pd.read_csv(report / "drift.csv", dtype={"user_id": str})["user_id"].tolist() == drift["user_id"].tolist()
+    assert (report / "drift.png").read_bytes()[:4] == b"\x89PNG"
+    state = store_state(tmp_path / "store")
+    baseline = load_file(str(run / "capture" / "interests.safetensors"))["users"]
+    moved = (state["users"][: len(baseline)] - baseline).abs().amax(1) > 1e-6
+    assert moved.sum() == 12  # exactly the known users of the file moved; the rest kept their vectors
+    assert torch.equal(load_file(str(report / "interests.safetensors"))["users"], state["users"])
+    # the same events one at a time (streaming path) give the same state as the batched path
+    single = cli("capture", f"run_dir={run}", f"capture.events={tmp_path / 'events.csv'}",
+                 f"capture.store={tmp_path / 'single'}", "capture.mode=single")
+    assert single.exit_code == 0, single.output
+    other = store_state(tmp_path / "single")
+    assert torch.equal(other["window_items"], state["window_items"])
+    torch.testing.assert_close(other["users"], state["users"], atol=1e-5, rtol=1e-5)
+    again = cli("capture", f"run_dir={run}", f"capture.events={tmp_path / 'events.csv'}", f"capture.store={tmp_path / 'store'}")
+    assert again.exit_code == 0 and "already applied" in again.output
+
+
+def test_a_crash_mid_file_loses_nothing_and_applies_nothing_twice(cli, run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dynrec_cli.capture import store as stores
+
+    sent = events_file(run, tmp_path / "events.csv", n=200, seed=1)
+    args = [f"run_dir={run}", f"capture.events={tmp_path / 'events.csv'}", "capture.checkpoint_every=40"]
+    real, calls = stores.commit, []
+
+    def crash_on_third_checkpoint(store, segment=None):
+        calls.append(1)
+        if len(calls) == 4:  # the seed, two checkpoints, then die half-way through writing the third
+            (store.folder / f"gen-{store.meta['generation'] + 1:06d}").mkdir()
+            raise RuntimeError("simulated crash")
+        real(store, segment)
+
+    monkeypatch.setattr(stores, "commit", crash_on_third_checkpoint)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        cli("capture", *args, f"capture.store={tmp_path / 'crashed'}")
+    meta = json.loads((tmp_path / "crashed" / "store.json").read_text())
+    assert meta["captures"][next(iter(meta["captures"]))]["applied"] == 80 and meta["in_progress"]
+    monkeypatch.setattr(stores, "commit", real)
+    resumed = cli("capture", *args, f"capture.store={tmp_path / 'crashed'}")
+    assert resumed.exit_code == 0, resumed.output
+    clean = cli("capture", *args, f"capture.store={tmp_path / 'clean'}")
+    assert clean.exit_code == 0, clean.output
+    torch.testing.assert_close(store_state(tmp_path / "crashed")["users"], store_state(tmp_path / "clean")["users"])
+    meta = json.loads((tmp_path / "crashed" / "store.json").read_text())
+    rows = pd.concat([pd.read_parquet(tmp_path / "crashed" / name) for name in meta["segments"]])["row"]
+    assert sorted(rows) == sorted(set(rows)) and len(rows) == len(sent)  # each event exactly once
+    assert [p.name for p in (tmp_path / "crashed").glob("gen-*")] == [f"gen-{meta['generation']:06d}"]
+
+
+def _bad_events(run: Path, tmp_path: Path, case: str) -> tuple[list[str], str]:
+    frame = events_file(run, tmp_path / "events.csv", n=20)
+    if case == "unknown item":
+        frame.loc[7, "item_id"] = "no-such-item"
+        frame.to_csv(tmp_path / "events.csv", index=False)
+        return [], "row 9, column 'item_id'"  # line 9 of the file: header + 8 rows
+    if case == "late event":
+        frame.loc[5, "timestamp"] = 1
+        frame.to_csv(tmp_path / "events.csv", index=False)
+        return [], "older than user"
+    if case == "another run":
+        return [f"capture.store={tmp_path / 'foreign'}"], "another run"
+    return [], "model hash does not match"
+
+
+@pytest.mark.parametrize("case", ["unknown item", "late event", "another run", "model hash"])
+def test_bad_input_exits_2_and_leaves_the_store_as_it_was(cli, run: Path, tmp_path: Path, case: str) -> None:
+    store = tmp_path / "store"
+    events_file(run, tmp_path / "first.csv", n=10, seed=5)
+    assert cli("capture", f"run_dir={run}", f"capture.events={tmp_path / 'first.csv'}", f"capture.store={store}").exit_code == 0
+    if case == "another run":  # a store whose run fingerprints are another run's
+        meta = json.loads((store / "store.json").read_text())
+        meta["run"].update(data="x" * 64, model="y" * 64, run_dir="/elsewhere/run")
+        (tmp_path / "foreign").mkdir()
+        for item in store.iterdir():
+            target = tmp_path / "foreign" / item.name
+            os.symlink(item, target) if item.name != "store.json" else target.write_text(json.dumps(meta))
+    if case == "model hash":
+        meta = json.loads((store / "store.json").read_text())
+        meta["run"]["model"] = "0" * 64
+        (store / "store.json").write_text(json.dumps(meta))
+    extra, message = _bad_events(run, tmp_path, case)
+    before = snapshot(store)
+    result = cli("capture", f"run_dir={run}", f"capture.events={tmp_path / 'events.csv'}", f"capture.store={store}", *extra)
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split()) and "Traceback" not in result.output
+    assert snapshot(store) == before
+
+
+def test_late_events_can_be_skipped_and_counted(cli, run: Path, tmp_path: Path) -> None:
+    frame = events_file(run, tmp_path / "events.csv", n=20)
+    frame.loc[5, "timestamp"] = 1  # older than what the store holds for that user
+    frame.to_csv(tmp_path / "events.csv", index=False)
+    store = tmp_path / "store"
+    result = cli("capture", f"run_dir={run}", f"capture.events={tmp_path / 'events.csv'}", f"capture.store={store}",
+                 "capture.late_events=skip")
+    assert result.exit_code == 0, result.output
+    figures = json.loads((store / "captures" / "001" / "manifest.json").read_text())["figures"]
+    assert figures["skipped_late"] == 1 and figures["applied_now"] == 19
+
+
+def test_new_item_from_text_is_recommended_without_retraining(cli, run: Path, tmp_path: Path) -> None:
+    _, items, users = prepared(run)
+    user = str(users["user_id"].iloc[0])
+    store = f"capture.store={tmp_path / 'store'}"
+    first = cli("rank", f"run_dir={run}", f"rank.users=[{user}]", "rank.format=csv", store)
+    assert first.exit_code == 0, first.output
+    favourite = pd.read_csv(run / "rank" / "recommendations.csv", dtype=str)["item_id"].iloc[0]
+    text = items.set_index("item_id").loc[favourite, "text"]
+    pd.DataFrame({"item_id": ["new-film", favourite], "text": [text, "ignored: already in the catalogue"]}).to_csv(
+        tmp_path / "catalogue.csv", index=False)
+    stamp = int(prepared(run)[0]["time"].max()) + 10
+    pd.DataFrame({"user_id": ["late-comer"], "item_id": ["new-film"], "timestamp": [stamp]}).to_csv(tmp_path / "events.csv", index=False)
+    added = cli("capture", f"run_dir={run}", f"capture.items={tmp_path / 'catalogue.csv'}",
+                f"capture.events={tmp_path / 'events.csv'}", store)
+    assert added.exit_code == 0, added.output
+    assert "1 new items added" in " ".join(added.output.split())
+    after = cli("rank", f"run_dir={run}", f"rank.users=[{user}]", "rank.format=csv", store)
+    assert after.exit_code == 0 and "[finetune] up to date" in after.output  # no retraining
+    table = pd.read_csv(run / "rank" / "recommendations.csv", dtype=str)
+    assert {favourite, "new-film"} <= set(table["item_id"].tolist()[:3])  # the same text scores (almost) the same
+    captured = cli("rank", f"run_dir={run}", "rank.users=captured", "rank.format=csv", store)
+    assert captured.exit_code == 0, captured.output
+    table = pd.read_csv(run / "rank" / "recommendations.csv", dtype=str)
+    assert set(table["user_id"]) == {"late-comer"} and "new-film" not in set(table["item_id"])  # seen: excluded
+
+
+def test_id_only_model_cannot_add_items(cli, tmp_path: Path) -> None:
+    pd.DataFrame({"item_id": ["new-film"], "text": ["A film"]}).to_csv(tmp_path / "catalogue.csv", index=False)
+    result = cli("capture", f"run_dir={tmp_path / 'pop'}", "model=pop", f"capture.items={tmp_path / 'catalogue.csv'}")
+    assert result.exit_code == 2, result.output
+    assert "cannot rank items it never saw" in " ".join(result.output.split())
+    assert not (tmp_path / "pop" / "store").exists()
+
+
+def test_replay_protocol_reports_replay_and_frozen(cli, run: Path) -> None:
+    result = cli("evaluate", f"run_dir={run}", "eval.protocol=replay")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((run / "metrics.json").read_text())
+    for key in ("replay/ndcg@10", "replay/recall@10", "frozen/ndcg@10", "frozen/recall@10", "replay/ndcg@5", "frozen/mrr@20"):
+        assert 0.0 <= metrics[key] <= 1.0, key
+    assert metrics["replay/events"] == metrics["frozen/events"] > 0
+    periods = pd.read_csv(run / "evaluate" / "replay_periods.csv")
+    assert len(periods) == 4 and periods["events"].sum() == metrics["replay/events"]
+    assert {"replay/ndcg@10", "frozen/ndcg@10", "start", "end"} <= set(periods.columns)
+
+
+def test_replay_needs_a_temporal_split(cli, tmp_path: Path) -> None:
+    result = cli("evaluate", f"run_dir={tmp_path / 'x'}", "model=pop", "eval.protocol=replay")
+    assert result.exit_code == 2 and "data.split=temporal" in result.output
+
+
+def test_batched_replay_states_equal_event_by_event_capture(run: Path) -> None:
+    from dynrec_cli.capture.apply import Encoder, apply_one
+    from dynrec_cli.capture.store import UserState
+    from dynrec_cli.data.sequences import prefix_windows
+    from dynrec_cli.evaluation.replay import replay_events, replay_vectors
+    from dynrec_cli.training.checkpoint import load_model
+
+    model = load_model(run / "finetune")
+    events, _, users = prepared(run)
+    replay = replay_events(events, len(users))
+    table = model.item_vectors().float()
+    batched = replay_vectors(model, table, replay, False, model.max_len, 64)
+    chosen = pd.unique(replay.users)[:3]
+    encoder = Encoder(model, table, torch.device("cpu"))
+    for user in chosen:
+        rows = np.flatnonzero(replay.users == user)
+        items, times = prefix_windows(replay.history, replay.users[rows[:1]], replay.cut[rows[:1]], model.max_len)
+        state = UserState(items.numpy(), times.numpy(), encoder(items.numpy(), times.numpy()))
+        for row in rows:  # the state before each test event, then capture that event
+            torch.testing.assert_close(state.vectors[0], batched[row], atol=1e-5, rtol=1e-5)
+            apply_one(state, encoder, 0, int(replay.targets[row]), int(replay.times[row]))

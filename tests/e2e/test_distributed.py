@@ -1,0 +1,46 @@
+"""`torchrun --nproc_per_node=2 -m dynrec_cli train …` on CPU (gloo) gives a 1-process run's figures."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.conftest import REPO, TINY_SASREC
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not torch.distributed.is_available(), reason="this torch build has no torch.distributed"),
+]
+# dropout 0: its masks depend on the batch's shape, so a shard draws other masks than the whole
+# batch. Everything else is a per-position sum, equal up to float reassociation.
+EXACT = [*TINY_SASREC, "model.dropout=0", "trainer.batch_size=64", "trainer.epochs=3", "trainer.patience=3"]
+
+
+def _train(run_dir: Path, launcher: list[str]) -> None:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    command = [*launcher, "-m", "dynrec_cli", "train", f"run_dir={run_dir}", *EXACT]
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_two_gloo_ranks_give_the_single_process_figures(tmp_path: Path) -> None:
+    single, ddp = tmp_path / "single", tmp_path / "ddp"
+    _train(single, [sys.executable])
+    _train(ddp, [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"])
+    one = json.loads((single / "metrics.json").read_text())
+    two = json.loads((ddp / "metrics.json").read_text())
+    assert one.keys() == two.keys()
+    assert two == pytest.approx(one, rel=1e-6, abs=1e-6)
+    # the same updates: every epoch's loss and valid figure match
+    for a, b in zip(*(json.loads((run / "finetune" / "history.json").read_text()) for run in (single, ddp)), strict=True):
+        assert b["loss"] == pytest.approx(a["loss"], rel=1e-6)  # per-rank means instead: ~5e-6 off
+        assert b["valid/ndcg@10"] == pytest.approx(a["valid/ndcg@10"], abs=1e-6)
+    # one writer: no rank's scratch folder is left behind, and the manifests are rank 0's
+    assert not [p.name for p in ddp.iterdir() if p.name.startswith(".")]
+    assert json.loads((ddp / "finetune" / "manifest.json").read_text())["figures"]["windows"] > 0

@@ -1,0 +1,137 @@
+"""Evaluation workflow through the CLI: beyond-accuracy figures, segments, reports, compare,
+baseline gates and tracking, on the sample with a tiny SASRec and Pop."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import TINY_SASREC, run_from_repo
+
+pytestmark = pytest.mark.slow
+
+
+def _train(tmp_path_factory: pytest.TempPathFactory, name: str, *overrides: str) -> Path:
+    run_dir = tmp_path_factory.mktemp(name) / name
+    run_from_repo("train", f"run_dir={run_dir}", *overrides)
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def sasrec(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Tiny SASRec with TensorBoard tracking."""
+    return _train(tmp_path_factory, "sas", *TINY_SASREC, "trainer.tracking=tensorboard")
+
+
+@pytest.fixture(scope="module")
+def pop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Pop on the same split as `sasrec` (same data settings)."""
+    return _train(tmp_path_factory, "pop", "model=pop", "data.max_seq_len=40")
+
+
+def test_beyond_accuracy_and_segments_in_metrics_and_per_user(sasrec: Path) -> None:
+    metrics = json.loads((sasrec / "metrics.json").read_text())
+    for key in ("test/ild@10", "test/novelty@10", "test/poprank@10", "test/gini@10", "test/coverage@10"):
+        assert key in metrics, key
+    assert 0 < metrics["test/ild@10"] <= 2 and 0 <= metrics["test/gini@10"] <= 1 and metrics["test/novelty@10"] > 0
+    for segment in ("light", "medium", "heavy"):
+        assert metrics[f"test/{segment}/users"] == 100  # equal-sized activity buckets of 300 users
+    assert sum(metrics[f"test/period{i}/users"] for i in range(1, 5)) == 300
+    per_user = pd.read_parquet(sasrec / "evaluate" / "per_user.parquet")
+    test = per_user[per_user["split"] == "test"]
+    assert {"ild@10", "novelty@10", "seg/cold", "seg/heavy", "seg/period1"} <= set(per_user.columns)
+    assert test["ndcg@10"].mean() == pytest.approx(metrics["test/ndcg@10"])
+    assert test.loc[test["seg/heavy"], "ndcg@10"].mean() == pytest.approx(metrics["test/heavy/ndcg@10"])
+
+
+def _pngs(html: str) -> list[bytes]:
+    return [base64.b64decode(data) for data in re.findall(r'<img [^>]*src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)]
+
+
+def test_report_html_is_self_contained_with_plots(sasrec: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    html = (sasrec / "report.html").read_text()
+    assert (sasrec / "report.md").exists() and (sasrec / "evaluate" / "report.html").read_text() == html
+    assert "heavy" in html and "period1" in html  # the segment table
+    assert not re.search(r'(src|href)="(?!data:)', html)  # no external assets
+    images = _pngs(html)
+    assert len(images) >= 4  # valid and test metric@K curves, segment bars, training curves
+    for png in images:
+        image = Image.open(io.BytesIO(png)).convert("L")
+        assert image.width >= 200 and image.height >= 150
+        assert np.asarray(image).std() > 5  # drawn, not blank
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        return  # rendering in a browser is checked only where one is installed
+    shot = tmp_path / "shot.png"
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1000,1600",
+                    f"--screenshot={shot}", (sasrec / "report.html").as_uri()], capture_output=True, timeout=120, check=True)
+    assert np.asarray(Image.open(shot).convert("L")).std() > 5
+
+
+def test_compare_prints_paired_differences(cli, sasrec: Path, pop: Path, tmp_path: Path) -> None:
+    result = cli("compare", sasrec, pop, "--out", tmp_path, "eval.compare.resamples=300")
+    assert result.exit_code == 0, result.output
+    assert "test/ndcg@10" in result.output and "interval" in result.output
+    table = pd.read_csv(tmp_path / "compare.csv")
+    row = table[table["key"] == "test/ndcg@10"].iloc[0]
+    assert row["diff"] == pytest.approx(row["value"] - row["base"])
+    assert row["low"] <= row["diff"] <= row["high"] and 0 <= row["p_value"] <= 1
+    assert row["users"] == 300 and "test/heavy/recall@10" in set(table["key"])
+    assert "| test/ndcg@10 |" in (tmp_path / "compare.md").read_text()
+
+
+def test_compare_bad_input_is_one_line_exit_2(cli, sasrec: Path, pop: Path, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    missing = cli("compare", sasrec, tmp_path / "nope")
+    assert missing.exit_code == 2 and "no such run folder" in missing.output
+    (tmp_path / "empty").mkdir()
+    unevaluated = cli("compare", sasrec, tmp_path / "empty")
+    assert unevaluated.exit_code == 2 and "no evaluation" in unevaluated.output
+    other = _train(tmp_path_factory, "pop30", "model=pop", "data.max_seq_len=30")
+    refused = cli("compare", pop, other)
+    assert refused.exit_code == 2 and "different split" in refused.output
+    allowed = cli("compare", pop, other, "--allow-different-splits", "--out", tmp_path, "eval.compare.resamples=100")
+    assert allowed.exit_code == 0, allowed.output
+
+
+def test_baseline_gate(cli, sasrec: Path, pop: Path) -> None:
+    # the 2-epoch SASRec is far below Pop on the sample: a significant drop
+    failed = cli("evaluate", f"run_dir={sasrec}", "--baseline", pop, "--max-drop", "test/recall@10=0.001")
+    assert failed.exit_code == 1 and "gate failed" in failed.output and "test/recall@10" in failed.output
+    passed = cli("evaluate", f"run_dir={pop}", "--baseline", pop, "--max-drop", "test/ndcg@10=5%")
+    assert passed.exit_code == 0, passed.output
+    unknown = cli("evaluate", f"run_dir={pop}", "--baseline", pop, "--max-drop", "test/ndcg@11=5%")
+    assert unknown.exit_code == 2 and "test/ndcg@10" in unknown.output
+    lonely = cli("evaluate", f"run_dir={pop}", "--max-drop", "test/ndcg@10=5%")
+    assert lonely.exit_code == 2 and "--baseline" in lonely.output
+
+
+def test_tensorboard_has_epochs_and_final_figures(sasrec: Path) -> None:
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(sasrec / "tracking" / "tensorboard")).Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {"train/loss", "valid/ndcg@10", "final/test/ndcg@10"} <= tags
+    assert [e.step for e in events.Scalars("train/loss")] == [1, 2]  # trainer=tiny: 2 epochs
+    final = json.loads((sasrec / "metrics.json").read_text())["test/ndcg@10"]
+    assert events.Scalars("final/test/ndcg@10")[-1].value == pytest.approx(final)
+
+
+def test_missing_tracking_package_is_exit_2(cli, pop: Path) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("mlflow") is not None:
+        pytest.skip("mlflow is installed")
+    result = cli("evaluate", f"run_dir={pop}", "trainer.tracking=mlflow")
+    assert result.exit_code == 2 and "pip install mlflow" in result.output

@@ -1,0 +1,81 @@
+"""Sweeps: a 4-job grid ends with its summary table, typos stop it before any job, Optuna optimises."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
+# one quick epoch of a very small SASRec; no report, to keep four jobs cheap
+QUICK = ["model=sasrec", "model.layers=1", "model.heads=1", "model.max_len=20", "trainer=tiny", "trainer.epochs=1",
+         "trainer.batch_size=256", "data.max_seq_len=20", "eval.ks=[10]", "eval.report=false"]
+
+
+def _dynrec(*args: str) -> subprocess.CompletedProcess:
+    # a subprocess: Hydra's real @hydra.main reconfigures logging for the whole process
+    env = {**os.environ, "COLUMNS": "200", "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "dynrec_cli", *args], cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
+
+
+def _summary(sweep: Path) -> list[dict[str, str]]:
+    with open(sweep / "sweep_summary.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_grid_sweep_prints_and_writes_its_summary(tmp_path: Path) -> None:
+    sweep = tmp_path / "grid"
+    done = _dynrec("train", "-m", "model.hidden=8,16", "trainer.optimizer.lr=1e-3,3e-3", f"run_dir={sweep}", *QUICK)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "sorted by valid/ndcg@10" in done.stdout
+    rows = _summary(sweep)
+    assert len(rows) == 4 and sorted(r["job"] for r in rows) == ["0", "1", "2", "3"]
+    values = [float(r["valid/ndcg@10"]) for r in rows]
+    assert values == sorted(values, reverse=True)
+    for row in rows:  # the varying overrides, and the job's figure as its own metrics.json says
+        metrics = json.loads((sweep / row["job"] / "metrics.json").read_text())
+        assert float(row["valid/ndcg@10"]) == pytest.approx(metrics["valid/ndcg@10"], abs=1e-4)
+        assert "model.hidden=" in row["overrides"] and "trainer.optimizer.lr=" in row["overrides"]
+        assert f"model.hidden={json.loads((sweep / row['job'] / 'config.json').read_text())['model']['hidden']}" in row["overrides"]
+    assert (sweep / "sweep_summary.md").exists()
+    assert "model.hidden=8" in json.loads((sweep / "0" / "overrides.json").read_text())  # later verbs reuse it
+
+
+def test_sweep_typo_stops_before_any_job(cli, tmp_path: Path) -> None:
+    sweep = tmp_path / "typo"
+    result = cli("train", "-m", "model=sasrec,gru4rc", f"run_dir={sweep}")
+    assert result.exit_code == 2 and "gru4rec" in result.output
+    result = cli("train", "-m", "model.hiden=8,16", f"run_dir={sweep}")
+    assert result.exit_code == 2 and "model.hidden" in result.output
+    assert not sweep.exists()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("hydra_plugins.hydra_optuna_sweeper") is None, reason="extra `sweep` not installed")
+def test_optuna_search_of_four_trials(tmp_path: Path) -> None:
+    import yaml
+
+    sweep = tmp_path / "optuna"
+    done = _dynrec("train", "hparams_search=optuna", "hydra.sweeper.n_trials=4", "model.hidden=8", f"run_dir={sweep}", *QUICK)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rows = _summary(sweep)
+    assert len(rows) == 4
+    # Optuna saw the objective each job returned: its best value is the summary's top row
+    best = yaml.safe_load((sweep / "optimization_results.yaml").read_text())["best_value"]
+    assert best == pytest.approx(float(rows[0]["valid/ndcg@10"]), abs=1e-4)
+    assert "trainer.optimizer.lr=" in rows[0]["overrides"]
+
+
+def test_submitit_launcher_composes() -> None:
+    if importlib.util.find_spec("hydra_plugins.hydra_submitit_launcher") is None:
+        pytest.skip("hydra-submitit-launcher (extra `slurm`) not installed")
+    from dynrec_cli.cli._hydra import compose_config
+
+    compose_config("train", ["hydra/launcher=submitit_slurm", "hydra.launcher.partition=gpu", "hydra.launcher.gpus_per_node=1"])
