@@ -48,13 +48,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2 epochs, 1 seed")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("--models", nargs="+", default=list(ORDER), choices=ORDER)
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS_ARGS), choices=list(DATASETS_ARGS))
     args = parser.parse_args()
+    datasets = {name: DATASETS_ARGS[name] for name in args.datasets}
     seeds = [0] if args.quick else [0, 1, 2]
     # zeroshot has no training and no seed-dependent part: one run; it also fills the text cache
-    for dataset, data_args in DATASETS_ARGS.items():
+    for dataset, data_args in datasets.items():
         _train(f"{dataset}-zeroshot", data_args + ADAPTERS["zeroshot"], 0, args.quick)
     # the longest runs (LoRA) first, so they do not start last
-    plan = sorted(((d, m, s) for d in DATASETS_ARGS for m in args.models if m != "zeroshot" for s in seeds),
+    plan = sorted(((d, m, s) for d in datasets for m in args.models if m != "zeroshot" for s in seeds),
                   key=lambda job: job[1] != "dynrec-lora")
     with ThreadPoolExecutor(args.jobs) as pool:
         results = list(pool.map(lambda job: _try_train(f"{job[0]}-{job[1]}", DATASETS_ARGS[job[0]] + ADAPTERS[job[1]],
@@ -63,11 +65,11 @@ def main() -> None:
     for (dataset, model, _), result in zip(plan, results):
         if result is not None:
             runs.setdefault((dataset, model), []).append(result)
-    for dataset, data_args in DATASETS_ARGS.items():
+    for dataset, data_args in datasets.items():
         if "zeroshot" in args.models:
             runs[(dataset, "zeroshot")] = [_train(f"{dataset}-zeroshot", data_args + ADAPTERS["zeroshot"], 0, args.quick)]
     rows, payload = [], {}
-    for dataset in DATASETS_ARGS:
+    for dataset in datasets:
         baseline = statistics.mean(r["metrics"]["test/ndcg@10"] for r in runs.get((dataset, "sasrec"), [{"metrics": {"test/ndcg@10": float("nan")}}]))
         for model in args.models:
             group = runs.get((dataset, model))
@@ -89,7 +91,7 @@ def main() -> None:
         rows,
     )
     args.out.mkdir(parents=True, exist_ok=True)
-    name = "adapter_table" + ("-quick" if args.quick else "")
+    name = "adapter_table-" + "-".join(datasets) + ("-quick" if args.quick else "")
     (args.out / f"{name}.md").write_text(table + f"\nseeds {seeds}; {args.jobs} runs at a time; mean ± sd over seeds.\n")
     (args.out / f"{name}.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
     print(table)

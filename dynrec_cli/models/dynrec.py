@@ -132,9 +132,8 @@ class DynRec(nn.Module):
         for depth, block in enumerate(self.blocks, start=1):
             x = block(x, mask, last_only=last_only and depth == len(self.blocks))
         weights = recency_weights(
-            items, times, self.recent, F.softplus(self.lambda_pos_raw), F.softplus(self.lambda_time_raw)
+            items, times, self.recent, F.softplus(self.lambda_pos_raw), F.softplus(self.lambda_time_raw), last_only
         )
-        weights = weights[:, -1:] if last_only else weights
         pooled = weights.to(seq_view.dtype) @ seq_view  # (B, L or 1, hidden), position t pools items <= t
         return self.alpha * self.norm(x) + self.beta * self.recent_proj(pooled)
 

@@ -36,7 +36,9 @@ def time_gap_buckets(items: Tensor, times: Tensor, n_buckets: int) -> Tensor:
     return buckets.clamp_(0, n_buckets - 1)
 
 
-def recency_weights(items: Tensor, times: Tensor, recent: int, lambda_pos: Tensor, lambda_time: Tensor) -> Tensor:
+def recency_weights(
+    items: Tensor, times: Tensor, recent: int, lambda_pos: Tensor, lambda_time: Tensor, last_only: bool = False
+) -> Tensor:
     """Banded causal pooling weights: position t pools the real items among positions t-recent+1..t.
 
     weight[b, t, s] ∝ exp(-lambda_pos * (t - s) - lambda_time * log1p(seconds between s and t)),
@@ -48,16 +50,20 @@ def recency_weights(items: Tensor, times: Tensor, recent: int, lambda_pos: Tenso
         items: (B, L) long, left-padded with 0; times: (B, L) int64.
         recent: width of the band (>= 1).
         lambda_pos, lambda_time: scalar tensors >= 0 (learned, through softplus).
+        last_only: only the newest query position t = L-1 (scoring and capture need no other).
 
     Returns:
-        (B, L, L) float; each row sums to 1. Cost: B * L * L memory, like attention.
+        (B, L, L) float, or (B, 1, L) with last_only; each row sums to 1. Cost: B * L * L memory,
+        like attention (B * L with last_only).
     """
     length = items.shape[1]
     steps = torch.arange(length, device=items.device)
-    age = steps[:, None] - steps[None, :]  # (L, L): t - s
+    queries = steps[-1:] if last_only else steps
+    age = queries[:, None] - steps[None, :]  # (Q, L): t - s
     band = (age >= 0) & (age < recent)
     valid = band[None] & (items > 0)[:, None, :]
-    valid = valid | torch.eye(length, dtype=torch.bool, device=items.device)[None]
-    seconds = (times[:, :, None] - times[:, None, :]).clamp_min(0).float()  # (B, L, L)
+    valid = valid | (age == 0)[None]
+    query_times = times[:, -1:] if last_only else times
+    seconds = (query_times[:, :, None] - times[:, None, :]).clamp_min(0).float()  # (B, Q, L)
     logits = -lambda_pos * age.clamp_min(0).float()[None] - lambda_time * torch.log1p(seconds)
     return torch.softmax(logits.masked_fill(~valid, float("-inf")), dim=-1)

@@ -28,15 +28,15 @@ def _topk_positions_ascending(scores: Tensor, k: int) -> Tensor:
     Returns:
         (batch, k) long positions, ascending within each row.
     """
-    top = scores.topk(k, dim=1)
-    kth = top.values[:, -1:]  # (batch, 1)
+    # Usual case: the (k+1)-th value is below the k-th in every row, so the top-k set is unique
+    # and topk's indices only need sorting. One topk of k+1 decides it; counting ties over the
+    # whole row (bool sums) would cost several times the scoring itself.
+    top = scores.topk(k + 1, dim=1)
+    kth = top.values[:, k - 1 : k]  # (batch, 1)
+    if bool((top.values[:, k : k + 1] < kth).all()):  # CPU-GPU sync point
+        return top.indices[:, :k].sort(dim=1).values
     above = scores > kth
     tied = scores == kth
-    # Usual case: no row has more values equal to the k-th than places left, so the top-k set
-    # is unique and topk's indices only need sorting (saves two passes of cumsum over the row,
-    # most of a full-ranking evaluation on a large catalogue).
-    if bool((above.sum(dim=1) + tied.sum(dim=1) == k).all()):  # CPU-GPU sync point
-        return top.indices.sort(dim=1).values
     # Of the elements equal to the k-th value, keep the lowest positions that fill k.
     need = k - above.sum(dim=1, keepdim=True)
     keep = above | (tied & (tied.cumsum(dim=1) <= need))  # exactly k True per row
@@ -98,7 +98,7 @@ def chunked_topk(
 ) -> tuple[Tensor, Tensor]:
     """Exact top-``k`` items per row, scoring the catalogue one item chunk at a time.
 
-    Memory stays at (n_rows, k + item_chunk) whatever the catalogue size. The
+    Memory stays at (n_rows, item_chunk) whatever the catalogue size. The
     running best is kept in ascending item order, so concatenating it with the
     next (also ascending) chunk keeps "lowest position" equal to "lowest item
     index", and the result equals ``exact_topk`` on the full row for any
@@ -138,15 +138,20 @@ def chunked_topk(
                 f"score_fn({start}, {end}) returned shape {tuple(chunk.shape)}, "
                 f"expected {(n_rows, end - start)}"
             )
-        chunk_indices = torch.arange(start, end, device=chunk.device).expand(n_rows, -1)
-        if best_values is None or best_indices is None:
-            values, indices = chunk, chunk_indices
+        # the chunk's own top-k first: a score outside it has k better (or tied, lower-index)
+        # ones in the same chunk, so it cannot reach the overall top-k; merging then touches
+        # 2k columns instead of k + item_chunk
+        if end - start > k:
+            keep = _topk_positions_ascending(chunk, k)
+            values, indices = chunk.gather(1, keep), keep + start
         else:
-            values = torch.cat([best_values, chunk.to(best_values.dtype)], dim=1)
-            indices = torch.cat([best_indices, chunk_indices], dim=1)
-        if values.shape[1] > k:
-            keep = _topk_positions_ascending(values, k)  # ascending keeps indices ascending
-            values, indices = values.gather(1, keep), indices.gather(1, keep)
+            values, indices = chunk, torch.arange(start, end, device=chunk.device).expand(n_rows, -1)
+        if best_values is not None and best_indices is not None:
+            values = torch.cat([best_values, values.to(best_values.dtype)], dim=1)
+            indices = torch.cat([best_indices, indices], dim=1)  # earlier chunks first: still ascending
+            if values.shape[1] > k:
+                keep = _topk_positions_ascending(values, k)
+                values, indices = values.gather(1, keep), indices.gather(1, keep)
         best_values, best_indices = values, indices
     assert best_values is not None and best_indices is not None  # n_items >= 1
     order = torch.sort(-best_values, dim=1, stable=True).indices

@@ -44,6 +44,8 @@ def test_recency_pool_is_causal_banded_and_skips_padding() -> None:
     later_times = times.clone()
     later_times[0, 5:] = torch.tensor([41, 900, 5000])
     assert torch.equal(recency_weights(later, later_times, 3, lam_pos, lam_t)[0, :5], weights[:5])
+    # the newest row alone (scoring, capture) is the full matrix's last row
+    assert torch.allclose(recency_weights(items, times, 3, lam_pos, lam_t, last_only=True)[0], weights[-1:])
 
 
 def test_dynrec_states_are_causal() -> None:
