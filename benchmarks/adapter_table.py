@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import markdown_table  # noqa: E402
-from benchmarks.text_models import DATASETS_ARGS, MODELS, _train  # noqa: E402
+from benchmarks.text_models import DATASETS_ARGS, MODELS, train_run  # noqa: E402
 
 # LoRA trains the language model at every step: capped at 2 minutes of training per run
 ADAPTERS = {**MODELS, "dynrec-lora": ["model=dynrec", "encoder=minilm", "adapter=lora", "trainer.max_minutes=2"]}
@@ -36,7 +36,7 @@ def _mean_sd(values: list[float]) -> tuple[float, float]:
 def _try_train(name: str, args: list[str], seed: int, quick: bool) -> dict | None:
     """One run; a failed run is reported and left out of the table instead of ending it."""
     try:
-        return _train(name, args, seed, quick)
+        return train_run(name, args, seed, quick)
     except SystemExit as failure:
         print(f"FAILED {name} seed {seed}: {failure}", flush=True)
         return None
@@ -53,8 +53,7 @@ def main() -> None:
     datasets = {name: DATASETS_ARGS[name] for name in args.datasets}
     seeds = [0] if args.quick else [0, 1, 2]
     # zeroshot has no training and no seed-dependent part: one run; it also fills the text cache
-    for dataset, data_args in datasets.items():
-        _train(f"{dataset}-zeroshot", data_args + ADAPTERS["zeroshot"], 0, args.quick)
+    zeroshot = {d: train_run(f"{d}-zeroshot", a + ADAPTERS["zeroshot"], 0, args.quick) for d, a in datasets.items()}
     # the longest runs (LoRA) first, so they do not start last
     plan = sorted(((d, m, s) for d in datasets for m in args.models if m != "zeroshot" for s in seeds),
                   key=lambda job: job[1] != "dynrec-lora")
@@ -65,9 +64,8 @@ def main() -> None:
     for (dataset, model, _), result in zip(plan, results):
         if result is not None:
             runs.setdefault((dataset, model), []).append(result)
-    for dataset, data_args in datasets.items():
-        if "zeroshot" in args.models:
-            runs[(dataset, "zeroshot")] = [_train(f"{dataset}-zeroshot", data_args + ADAPTERS["zeroshot"], 0, args.quick)]
+    if "zeroshot" in args.models:
+        runs.update({(dataset, "zeroshot"): [result] for dataset, result in zeroshot.items()})
     rows, payload = [], {}
     for dataset in datasets:
         baseline = statistics.mean(r["metrics"]["test/ndcg@10"] for r in runs.get((dataset, "sasrec"), [{"metrics": {"test/ndcg@10": float("nan")}}]))

@@ -35,7 +35,7 @@ COLD = {
 }
 
 
-def _train(name: str, args: list[str], seed: int, quick: bool) -> dict:
+def train_run(name: str, args: list[str], seed: int, quick: bool) -> dict:
     run_dir = RESULTS / "runs" / f"{name}-seed{seed}"
     trainer = ["trainer.epochs=2"] if quick else ["trainer.epochs=40", "trainer.patience=8"]
     # no --force: an interrupted benchmark resumes, finished runs are skipped by their manifests
@@ -71,7 +71,7 @@ def run(quick: bool, parts: tuple[str, ...] = ("ml-100k", "scientific", "cold"))
         for model in PLAN[dataset]:
             model_args = MODELS[model]
             model_seeds = seeds[:1] if model in FEW_SEEDS_ON.get(dataset, ()) else seeds
-            runs = [_train(f"{dataset}-{model}", data_args + model_args, seed, quick) for seed in model_seeds]
+            runs = [train_run(f"{dataset}-{model}", data_args + model_args, seed, quick) for seed in model_seeds]
             ndcg = [r["metrics"]["test/ndcg@10"] for r in runs]
             recall = [r["metrics"]["test/recall@10"] for r in runs]
             baseline = baseline or statistics.mean(ndcg)
@@ -88,7 +88,7 @@ def run(quick: bool, parts: tuple[str, ...] = ("ml-100k", "scientific", "cold"))
     )
     cold_rows = []
     for model, model_args in COLD.items() if "cold" in parts else ():
-        runs = [_train(f"scientific-cold-{model.split()[0]}{'-textonly' if 'text' in model else ''}",
+        runs = [train_run(f"scientific-cold-{model.split()[0]}{'-textonly' if 'text' in model else ''}",
                        DATASETS_ARGS["scientific"] + model_args + ["data.cold_items=0.1"], seed, quick)
                 for seed in seeds[:COLD_SEEDS]]
         payload[f"scientific-cold/{model}"] = runs
