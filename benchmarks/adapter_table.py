@@ -1,19 +1,24 @@
 """Every adapter × {ml-100k, Scientific} × 3 seeds, several runs at once: the table of issue #3.
 
-    python benchmarks/adapter_table.py [--jobs 8] [--quick] [--out DIR]
+    python benchmarks/adapter_table.py [--jobs 8] [--quick] [--out DIR] [--models ...] [--datasets ...]
+        [--set model.hidden=128 ...]
 
 Meant for a machine with room for parallel runs (a GPU box: `benchmarks/gpu.sh` calls it); on a
 2-core CPU run `make bench` instead (text_models suite). Each run is `dynrec train` in a child
 process with the text_models suite's settings (trainer.epochs=40, patience 8, no --force, so an
 interrupted table resumes). The text of each data set is encoded once, before the parallel runs,
 into the shared embedding cache. Training seconds come from runs that share the machine with
-`--jobs - 1` others: compare them with each other, not with a machine running one job.
+`--jobs - 1` others: compare them with each other, not with a machine running one job. Each run
+gets cpu_count // jobs torch threads (`trainer.threads`), so parallel runs do not oversubscribe the
+cores. `--set KEY=VALUE` adds overrides to every trained run, SASRec included (e.g. a hidden size);
+their run folders and table file carry them in their names.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -49,7 +54,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("--models", nargs="+", default=list(ORDER), choices=ORDER)
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS_ARGS), choices=list(DATASETS_ARGS))
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="overrides for every trained run")
     args = parser.parse_args()
+    threads = [f"trainer.threads={max(1, (os.cpu_count() or 1) // args.jobs)}"] if args.jobs > 1 else []
+    tag = "".join(f"-{o.split('.')[-1].replace('=', '')}" for o in args.set)  # model.hidden=128 -> -hidden128
     datasets = {name: DATASETS_ARGS[name] for name in args.datasets}
     seeds = [0] if args.quick else [0, 1, 2]
     # zeroshot has no training and no seed-dependent part: one run; it also fills the text cache
@@ -58,8 +66,8 @@ def main() -> None:
     plan = sorted(((d, m, s) for d in datasets for m in args.models if m != "zeroshot" for s in seeds),
                   key=lambda job: job[1] != "dynrec-lora")
     with ThreadPoolExecutor(args.jobs) as pool:
-        results = list(pool.map(lambda job: _try_train(f"{job[0]}-{job[1]}", DATASETS_ARGS[job[0]] + ADAPTERS[job[1]],
-                                                   job[2], args.quick), plan))
+        results = list(pool.map(lambda job: _try_train(f"{job[0]}-{job[1]}{tag}", DATASETS_ARGS[job[0]] + ADAPTERS[job[1]]
+                                                   + args.set + threads, job[2], args.quick), plan))
     runs: dict[tuple[str, str], list[dict]] = {}
     for (dataset, model, _), result in zip(plan, results):
         if result is not None:
@@ -89,8 +97,9 @@ def main() -> None:
         rows,
     )
     args.out.mkdir(parents=True, exist_ok=True)
-    name = "adapter_table-" + "-".join(datasets) + ("-quick" if args.quick else "")
-    (args.out / f"{name}.md").write_text(table + f"\nseeds {seeds}; {args.jobs} runs at a time; mean ± sd over seeds.\n")
+    name = "adapter_table-" + "-".join(datasets) + tag + ("-quick" if args.quick else "")
+    settings = f"; every trained run with {' '.join(args.set)}" if args.set else ""
+    (args.out / f"{name}.md").write_text(table + f"\nseeds {seeds}; {args.jobs} runs at a time{settings}; mean ± sd over seeds.\n")
     (args.out / f"{name}.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
     print(table)
 

@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parent.parent
 DATASETS = Path(os.environ.get("DYNREC_DATASETS", REPO.parent / "shared" / "datasets"))
 BASELINES = REPO.parent / "shared" / "benchmarks"
 RESULTS = REPO / "benchmarks" / "results"
+REFERENCE = REPO / "benchmarks" / "reference"  # peers' figures we measured ourselves (committed)
 
 
 @dataclass

@@ -67,7 +67,9 @@ def _child(mode: str, n_items: int, n_users: int, check: int) -> dict:
     from dynrec_cli.ranking.ann import build_index
     from dynrec_cli.ranking.recommend import ExactRetriever, rank_in_chunks, recall_against_exact
     from dynrec_cli.ranking.reranker import Reranker
+    from dynrec_cli.runtime import reuse_freed_memory
 
+    reuse_freed_memory()  # as `dynrec rank` does by default (runtime.reuse_freed_memory)
     rng = np.random.default_rng(0)
     centres = rng.standard_normal((1024, DIM)).astype(np.float32)
     items = torch.zeros(n_items + 1, DIM)

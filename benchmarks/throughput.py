@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import statistics
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from benchmarks.common import BASELINES, DATASETS, RESULTS, markdown_table, read_json, run_dynrec, run_module
+from benchmarks.common import BASELINES, DATASETS, REFERENCE, RESULTS, markdown_table, read_json, run_dynrec, run_module
 
 DATA = {
     "ml-100k": ["data=recbole", f"data.path={DATASETS / 'ml-100k'}"],
@@ -48,7 +49,8 @@ def _case(dataset: str, model: str, quick: bool, cache: Path) -> dict:
     metrics = read_json(run_dir / "metrics.json")
     finetune = read_json(run_dir / "finetune" / "manifest.json")["figures"]
     pretrain = read_json(run_dir / "pretrain" / "manifest.json")["figures"].get("encoding") or {}
-    timing = _eval_timing(run_dir)
+    timing = _eval_timing(run_dir, "fp32")
+    timing_bf16 = _eval_timing(run_dir, "bf16")
     capture = _capture(run_dir)
     epoch_s = finetune.get("seconds_per_epoch")
     return {
@@ -56,6 +58,7 @@ def _case(dataset: str, model: str, quick: bool, cache: Path) -> dict:
         "epochs_run": finetune.get("epochs_run"), "s_per_epoch": epoch_s, "windows": finetune.get("windows"),
         "sequences_per_s": finetune["windows"] / epoch_s if epoch_s else None,
         "eval_s": timing["eval_s"], "eval_users_per_s": timing["users_per_s"], "eval_users": timing["users"],
+        "eval_s_bf16": timing_bf16["eval_s"], "eval_bf16_ndcg@10_change": timing_bf16["ndcg@10"] - timing["ndcg@10"],
         "encode_items_per_s": pretrain.get("items_per_s"), "encode_tokens_per_s": pretrain.get("tokens_per_s"),
         "capture_ms_median": capture.get("latency_ms_median"), "capture_ms_p99": capture.get("latency_ms_p99"),
         "capture_events_per_s": capture.get("events_per_s"),
@@ -63,8 +66,8 @@ def _case(dataset: str, model: str, quick: bool, cache: Path) -> dict:
     }
 
 
-def _eval_timing(run_dir: Path) -> dict:
-    child = run_module("benchmarks.eval_timing", str(run_dir))
+def _eval_timing(run_dir: Path, precision: str) -> dict:
+    child = run_module("benchmarks.eval_timing", str(run_dir), "--precision", precision)
     return json.loads(child.output.strip().splitlines()[-1])
 
 
@@ -87,8 +90,23 @@ def _capture(run_dir: Path) -> dict:
     return read_json(reports[-1])["figures"] if reports else {}
 
 
+def recbole_sasrec(dataset: str) -> dict | None:
+    """RecBole 1.2.1's SASRec measured on our machines: seconds per epoch and per test pass, or None.
+
+    ml-100k: ../shared/benchmarks/recbole-ml-100k.json. Sports: benchmarks/reference/recbole-sports.json,
+    written by benchmarks/recbole_sports.py (RecBole in its own venv; see its docstring).
+    """
+    if dataset == "ml-100k":
+        figures = read_json(BASELINES / "recbole-ml-100k.json")["SASRec"]
+        return {"s_per_epoch": figures["s_per_train_epoch"], "eval_s": figures["s_test_eval_pass"], "source": "../shared/benchmarks/recbole-ml-100k.json"}
+    path = REFERENCE / "recbole-sports.json"
+    if dataset != "Sports" or not path.exists():
+        return None
+    figures = read_json(path)
+    return {"s_per_epoch": statistics.median(figures["s_per_train_epoch"]), "eval_s": figures["s_test_eval_pass"], "source": "benchmarks/reference/recbole-sports.json"}
+
+
 def run(quick: bool) -> tuple[str, dict]:
-    recbole = read_json(BASELINES / "recbole-ml-100k.json")["SASRec"]
     cache = Path(tempfile.mkdtemp(prefix="dynrec-bench-cache-"))  # a fresh cache: encoding is timed
     try:
         payload = {f"{d}/{m}": _case(d, m, quick, cache) for d, m in (QUICK_CASES if quick else CASES)}
@@ -98,29 +116,34 @@ def run(quick: bool) -> tuple[str, dict]:
     for key, case in payload.items():
         dataset = key.split("/")[0]
         ours = payload.get(f"{dataset}/sasrec", {})
-        on_ml100k = dataset == "ml-100k"
+        recbole = recbole_sasrec(dataset) or {}
         case["x_sasrec_s_per_epoch"] = _ratio(case["s_per_epoch"], ours.get("s_per_epoch"))
         case["x_sasrec_eval_s"] = _ratio(case["eval_s"], ours.get("eval_s"))
-        case["recbole_epoch_speedup"] = _ratio(recbole["s_per_train_epoch"], case["s_per_epoch"]) if on_ml100k else None
-        case["recbole_eval_speedup"] = _ratio(recbole["s_test_eval_pass"], case["eval_s"]) if on_ml100k else None
+        case["recbole_epoch_speedup"] = _ratio(recbole.get("s_per_epoch"), case["s_per_epoch"])
+        case["recbole_eval_speedup"] = _ratio(recbole.get("eval_s"), case["eval_s"])
+        case["recbole_eval_speedup_bf16"] = _ratio(recbole.get("eval_s"), case["eval_s_bf16"])
         rows.append([
             dataset, key.split("/")[1], case["ndcg@10"], case["recall@10"], case["s_per_epoch"], round(case["sequences_per_s"]) if case["sequences_per_s"] else None,
-            case["eval_s"], round(case["eval_users_per_s"]), case["encode_items_per_s"], case["encode_tokens_per_s"],
+            case["eval_s"], round(case["eval_users_per_s"]), case["eval_s_bf16"], case["eval_bf16_ndcg@10_change"],
+            case["encode_items_per_s"], case["encode_tokens_per_s"],
             case["capture_ms_median"], case["capture_ms_p99"], case["peak_rss_mib"], case["x_sasrec_s_per_epoch"], case["x_sasrec_eval_s"],
-            case["recbole_epoch_speedup"], case["recbole_eval_speedup"],
+            case["recbole_epoch_speedup"], case["recbole_eval_speedup"], case["recbole_eval_speedup_bf16"],
         ])
     header = [
-        "data set", "model", "NDCG@10", "Recall@10", "s/epoch", "sequences/s", "eval s", "eval users/s",
+        "data set", "model", "NDCG@10", "Recall@10", "s/epoch", "sequences/s", "eval s", "eval users/s", "eval s bf16", "bf16 NDCG@10 change",
         "encode items/s", "encode tokens/s", "capture ms/event (median)", "capture ms p99", "peak RSS MiB", "s/epoch × our SASRec", "eval s × our SASRec",
-        "RecBole SASRec s/epoch ÷ ours", "RecBole SASRec eval s ÷ ours",
+        "RecBole SASRec s/epoch ÷ ours", "RecBole SASRec eval s ÷ ours", "RecBole SASRec eval s ÷ ours bf16",
     ]
+    references = "; ".join(
+        f"{d}: {r['s_per_epoch']:.1f} s/epoch, {r['eval_s']:.3f} s per test pass ({r['source']})"
+        for d in dict.fromkeys(key.split("/")[0] for key in payload) if (r := recbole_sasrec(d))
+    )
     note = (
-        f"\nRecBole 1.2.1 SASRec on ml-100k, same machines (../shared/benchmarks/recbole-ml-100k.json): "
-        f"{recbole['s_per_train_epoch']} s/epoch, {recbole['s_test_eval_pass']} s per test evaluation pass, "
-        f"peak RSS {recbole['peak_rss_mib']} MiB. RecBole has no measured figure on Sports: its ratios are left empty.\n"
+        f"\nRecBole 1.2.1 SASRec, same machines: {references or 'no measured figure'}; a data set without one has empty ratios.\n"
         "An epoch = one pass over every training transition (RecBole: one padded sequence per prefix; dynrec: "
         "max_len windows with a loss at every position). sequences/s = training windows per second. "
-        "eval s = one warm full-ranking pass of the test split (all items, history excluded), median of 5. "
+        "eval s = one warm full-ranking pass of the test split (all items, history excluded), median of 5, fp32; "
+        "eval s bf16 = the same pass with eval.precision=bf16, and the change of its NDCG@10. "
         f"capture = `dynrec capture capture.events=FILE` of {CAPTURE_EVENTS} new events, latency on the single-event path. "
         f"Seed {SEED}; {'quick: 1 epoch, so NDCG@10 is not a trained figure' if quick else 'trained to early stopping'}.\n"
     )

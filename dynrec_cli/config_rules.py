@@ -111,6 +111,8 @@ RULES: dict[str, Range | Choice | Flag] = {
     "pretrain.mlm.mask_prob": Range(0, 1, low_open=True, high_open=True),
     "eval.user_chunk": COUNT, "eval.item_chunk": COUNT,
     "eval.exclude_history": Flag(),
+    "eval.precision": Choice(("auto", "fp32", "bf16", "fp16")),
+    "runtime.reuse_freed_memory": Flag(),
     "rank.k": COUNT,
     "rank.exclude_seen": Flag(),
     "rank.format": Choice(("parquet", "csv", "jsonl")),

@@ -13,6 +13,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from dynrec_cli import artifacts
+from dynrec_cli.runtime import reuse_freed_memory
 from dynrec_cli.stages import STAGES, StageContext
 from dynrec_cli.training import distributed
 
@@ -45,6 +46,8 @@ def run_task(cfg: DictConfig, verb: str, *, force: bool = False, overrides: list
     from dynrec_cli.config_checks import validate_config
 
     validate_config(cfg)
+    if OmegaConf.select(cfg, "runtime.reuse_freed_memory", default=True):
+        reuse_freed_memory()
     with distributed.session():  # under torchrun: join the process group; else a no-op
         run_dir = distributed.on_main(lambda: _open_run_dir(cfg, verb, overrides))  # one run folder for all ranks
         ctx = StageContext(cfg=cfg, run_dir=run_dir)

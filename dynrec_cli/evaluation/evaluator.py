@@ -13,6 +13,7 @@ from dynrec_cli.data.sequences import UserSequences, csr_rows, last_window, padd
 from dynrec_cli.evaluation.metrics import compute_user_metrics, item_coverage
 from dynrec_cli.models.padding import trim_left_padding
 from dynrec_cli.ranking.scoring import topk_for_users
+from dynrec_cli.training.device import autocast
 
 
 @dataclass
@@ -51,6 +52,7 @@ def evaluate_split(
     device: torch.device,
     users: np.ndarray | None = None,
     progress: bool = False,
+    precision: torch.dtype | None = None,
 ) -> SplitResult:
     """Rank every item for each evaluable user and score the lists against the targets.
 
@@ -60,9 +62,12 @@ def evaluate_split(
         exclude: events never recommended back (usually the whole history), or None.
         users: the users to rank (e.g. one rank's shard); None = every evaluable user.
         progress: show a bar over the user chunks (off inside the training loop's own bar).
+        precision: autocast dtype for the model's user and item vectors (None = fp32); the scores
+            and the top-K are computed in fp32 either way.
     """
     users = evaluable_users(history, targets) if users is None else users
-    item_vecs = model.item_vectors().float()
+    with autocast(device, precision):
+        item_vecs = model.item_vectors().float()
     k = max(ks)
     per_user: dict[str, list[Tensor]] = {}
     lists = []
@@ -73,7 +78,8 @@ def evaluate_split(
     for start in track(starts, description="ranking users", transient=True, disable=not progress or len(starts) < 2):
         chunk = users[order[start : start + user_chunk]]
         items, times = trim_left_padding(*last_window(history, chunk, max_len))
-        user_vecs = model.user_vectors(items.to(device), times.to(device)).float()
+        with autocast(device, precision):
+            user_vecs = model.user_vectors(items.to(device), times.to(device)).float()
         pairs = None
         if exclude is not None:
             rows, seen = csr_rows(exclude, chunk)

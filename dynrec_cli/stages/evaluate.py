@@ -17,7 +17,7 @@ from dynrec_cli.evaluation.segments import segment_summary
 from dynrec_cli.evaluation.outputs import finish_evaluation, publish_reports
 from dynrec_cli.stages.base import Stage, StageContext
 from dynrec_cli.training.checkpoint import load_model
-from dynrec_cli.training.device import resolve_device
+from dynrec_cli.training.device import resolve_device, resolve_precision
 
 SPLITS = ("valid", "test")
 
@@ -35,6 +35,7 @@ class EvaluateStage(Stage):
         if unknown:
             raise ConfigError(f"eval.splits: unknown split {', '.join(unknown)}; choose from {', '.join(SPLITS)}")
         device = resolve_device(ctx.cfg.trainer.device)
+        precision = resolve_precision(cfg.precision, device, key="eval.precision")
         model = load_model(ctx.stage_dir("finetune")).to(device)
         views = split_views(prepared.events, prepared.n_users)
         ks = sorted(int(k) for k in cfg.ks)
@@ -48,6 +49,7 @@ class EvaluateStage(Stage):
             result = evaluate_split(
                 model, history, targets, history if cfg.exclude_history else None, ks,
                 getattr(model, "max_len", 1), int(cfg.user_chunk), int(cfg.item_chunk), device, progress=True,
+                precision=precision,
             )
             gini = add_beyond_accuracy(result, model, views.train.items, ks, name)
             metrics.update(result.summary(name, ks))

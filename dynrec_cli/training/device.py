@@ -25,10 +25,10 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:
+def resolve_precision(precision: str, device: torch.device, key: str = "trainer.precision") -> torch.dtype | None:
     """The autocast dtype, or None for fp32. `auto` = bf16 on CUDA, fp32 on CPU."""
     if precision not in PRECISIONS:
-        raise ConfigError(f"trainer.precision={precision}: choose one of {', '.join(PRECISIONS)}")
+        raise ConfigError(f"{key}={precision}: choose one of {', '.join(PRECISIONS)}")
     if precision == "auto":
         return torch.bfloat16 if device.type == "cuda" else None
     return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
@@ -43,10 +43,7 @@ def resolve_encoding_precision(precision: str, device: torch.device) -> torch.dt
     """
     if precision == "auto" and device.type == "cpu":
         return torch.bfloat16 if torch.cpu.get_capabilities().get("amx_bf16") else None
-    try:
-        return resolve_precision(precision, device)
-    except ConfigError:
-        raise ConfigError(f"encoder.precision={precision}: choose one of {', '.join(PRECISIONS)}") from None
+    return resolve_precision(precision, device, key="encoder.precision")
 
 
 @contextlib.contextmanager

@@ -60,6 +60,17 @@ def test_dynrec_states_are_causal() -> None:
     assert not torch.allclose(before[:, 5:], after[:, 5:])
 
 
+
+@pytest.mark.parametrize("spec", ADAPTERS)
+def test_user_vectors_read_each_distinct_item_once_and_match_every_position_path(spec: dict) -> None:
+    model = DynRec(30, 6, spec, hidden=8, layers=2, heads=2, max_len=6).eval()
+    model.set_text_table(torch.randn(31, 6))
+    items = torch.tensor([[0, 0, 3, 3, 7, 3], [1, 2, 3, 4, 5, 6], [0, 0, 0, 0, 0, 9]])
+    times = torch.arange(6)[None].expand(3, -1) * 3600
+    every_position = model.states(items, times, model.item_view(items), last_only=True)[:, -1]
+    assert torch.allclose(model.user_vectors(items, times), every_position, atol=1e-6)
+    assert torch.allclose(model.window_vectors(items, times, model.item_vectors()), every_position, atol=1e-6)
+
 @pytest.mark.parametrize("spec", ADAPTERS, ids=lambda s: s["_target_"].rsplit(".", 1)[1])
 def test_adapters_map_in_dim_to_out_dim(spec: dict) -> None:
     adapter = build_adapter(spec, 12, 5)

@@ -135,3 +135,17 @@ def test_missing_tracking_package_is_exit_2(cli, pop: Path) -> None:
         pytest.skip("mlflow is installed")
     result = cli("evaluate", f"run_dir={pop}", "trainer.tracking=mlflow")
     assert result.exit_code == 2 and "pip install mlflow" in result.output
+
+
+def test_bf16_evaluation_ranks_close_to_fp32(cli, sasrec: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "bf16"
+    shutil.copytree(sasrec, copy)
+    fp32 = json.loads((sasrec / "metrics.json").read_text())
+    result = cli("evaluate", f"run_dir={copy}", "eval.precision=bf16")
+    assert result.exit_code == 0, result.output
+    bf16 = json.loads((copy / "metrics.json").read_text())
+    assert json.loads((copy / "config.json").read_text())["eval"]["precision"] == "bf16"
+    assert bf16["test/users"] == fp32["test/users"]
+    assert bf16["test/recall@10"] == pytest.approx(fp32["test/recall@10"], abs=0.02)
+    refused = cli("evaluate", f"run_dir={copy}", "eval.precision=int8")
+    assert refused.exit_code == 2 and "eval.precision=int8" in refused.output
