@@ -27,7 +27,8 @@ TRIM_THRESHOLD_BYTES = 256 << 20  # free memory kept at the top of the heap befo
 def reuse_freed_memory() -> bool:
     """Keep freed blocks under 64 MiB for reuse (glibc on Linux); False where that does not apply.
 
-    Safe to call more than once: only the first call acts.
+    Process-wide and one-way: only the first call acts, and a later verb in the same process (an
+    in-process sweep) cannot turn it back off.
     """
     if not sys.platform.startswith("linux"):
         return False
