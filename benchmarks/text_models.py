@@ -19,7 +19,7 @@ DATASETS_ARGS = {
 FEW_SEEDS_ON = {"ml-100k": ("dynrec-linear", "dynrec-mlp", "zeroshot"), "scientific": ("zeroshot",)}
 # what each data set runs (Scientific: the headline pair and the zero-shot floor)
 PLAN = {"ml-100k": ("sasrec", "dynrec-linear", "dynrec-mlp", "dynrec-moe", "zeroshot"),
-        "scientific": ("sasrec", "dynrec-moe", "zeroshot")}
+        "scientific": ("sasrec", "dynrec-mlp", "zeroshot")}
 COLD_SEEDS = 1
 MODELS = {
     "sasrec": ["model=sasrec"],
@@ -30,8 +30,8 @@ MODELS = {
 }
 COLD = {
     "sasrec": ["model=sasrec"],
-    "dynrec-moe (ID on)": ["model=dynrec", "encoder=minilm", "adapter=moe"],
-    "dynrec-moe (text only)": ["model=dynrec", "encoder=minilm", "adapter=moe", "model.item_id=false"],
+    "dynrec-mlp (ID on)": ["model=dynrec", "encoder=minilm", "adapter=mlp"],
+    "dynrec-mlp (text only)": ["model=dynrec", "encoder=minilm", "adapter=mlp", "model.item_id=false"],
 }
 
 

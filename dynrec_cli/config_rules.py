@@ -102,7 +102,7 @@ RULES: dict[str, Range | Choice | Flag] = {
     "model.decay": Range(0, 1, low_open=True),
     "model.loss": Choice(("ce", "sampled")),
     "model.id_init": Choice(("pca", "random")),
-    "model.item_id": Flag(), "model.scale_embeddings": Flag(),
+    "model.item_id": Flag(), "model.scale_embeddings": Flag(), "model.text_match": Flag(),
     "adapter.dropout": PROBABILITY, "adapter.experts": COUNT,
     "encoder.kind": Choice(("auto", "encoder", "decoder")),
     "encoder.pooling": Choice(("auto", "mean", "cls", "last")),

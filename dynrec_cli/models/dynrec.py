@@ -4,6 +4,7 @@ Item view   O(y) = γ · adapter(text(y)) + δ · E_id(y)
 User view   I(x) = α · SeqEnc(O(x_1..x_t)) + β · W · pool_recent(O(x))
 Score       I(x) · O(y)   (plain dot product, no normalisation: it learns the contract test's
             rule to ~100% top-1 in 30 steps, and cosine would need a tuned temperature)
+            + w · cos(pool_recent(t(x)), t(y))   with text_match; t = the LM's raw text embedding
 
 SeqEnc is a causal transformer with learned positions plus a time-gap embedding; pool_recent is
 a learned, time-decayed average of the latest `recent` items (it helps on short sessions, notes
@@ -12,6 +13,12 @@ text alone. With IDs, `id_dropout` removes the ID term of random items during tr
 (DropoutNet) so the text view learns to score alone; `id_init="pca"` starts E_id from a PCA of
 the text table (notes §3). Text rows are RMS-normalised before the adapter, so an encoder's scale
 does not matter.
+
+text_match adds the similarity of the text of the user's recent items to each item's text in the
+LM's own space (full rank, where the adapter sees it through `hidden` dimensions). Its weight w is
+not trained: trained jointly, the rest of the model co-adapted and the term bought nothing, while
+added to a trained model with w chosen on the valid split it gained NDCG@10 on Scientific (README).
+The finetune stage sets w after training (set_text_match); w = 0 leaves the model as it was.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ class DynRec(nn.Module):
         self, n_items: int, text_dim: int, adapter: dict, hidden: int = 64, layers: int = 2, heads: int = 2,
         dropout: float = 0.2, max_len: int = 200, loss: str = "ce", negatives: int = 256, temperature: float = 1.0,
         item_id: bool = True, id_dropout: float = 0.1, id_init: str = "pca", time_buckets: int = 32, recent: int = 10,
+        text_match: bool = False,
     ) -> None:  # fmt: skip
         super().__init__()
         if loss not in LOSSES:
@@ -66,6 +74,9 @@ class DynRec(nn.Module):
         self.lambda_pos_raw, self.lambda_time_raw = nn.Parameter(torch.tensor(-1.05)), nn.Parameter(torch.tensor(-2.25))
         self.alpha, self.beta, self.gamma = (nn.Parameter(torch.ones(())) for _ in range(3))
         self.delta = nn.Parameter(torch.ones(())) if item_id else None
+        self.text_match = text_match
+        if text_match:  # w, set after training; a buffer, so the checkpoint carries it
+            self.register_buffer("text_match_weight", torch.zeros(()))
         self.register_buffer("log_q", torch.zeros(n_items + 1), persistent=False)
         self.register_buffer("known", torch.ones(n_items + 1, dtype=torch.bool), persistent=False)
 
@@ -94,7 +105,21 @@ class DynRec(nn.Module):
         out = {name: getattr(self, name).item() for name in ("alpha", "beta", "gamma")}
         if self.delta is not None:
             out["delta"] = self.delta.item()
+        if self.text_match:
+            out["text_match"] = self.text_match_weight.item()
         return out
+
+    def set_text_match(self, weight: float) -> None:
+        """Set w of the text-match term (0 = off: the vectors are O(y) and I(x) alone)."""
+        if not self.text_match:
+            raise ConfigError("this model was built with model.text_match=false")
+        self.text_match_weight.fill_(float(weight))
+
+    def _append_text(self, vectors: Tensor, text: Tensor) -> Tensor:
+        """[O(y) | unit text(y)] when the text match is on (one dot product then adds w·cos), else O(y)."""
+        if not self.text_match or self.text_match_weight.item() <= 0:
+            return vectors
+        return torch.cat([vectors, F.normalize(text.to(vectors.dtype), dim=-1)], -1)
 
     # --- the two views ---------------------------------------------------------------------
     def item_view(self, ids: Tensor, keep_id: Tensor | None = None, text: Tensor | None = None) -> Tensor:
@@ -115,17 +140,21 @@ class DynRec(nn.Module):
         return (out * (flat > 0).unsqueeze(-1)).view(*ids.shape, self.hidden)
 
     def item_vectors(self) -> Tensor:
-        return self.item_view(torch.arange(self.n_items + 1, device=self.text_table.device))
+        """(n_items + 1, width): O(y), followed by the unit text embedding when the text match is on."""
+        return self._append_text(self.item_view(torch.arange(self.n_items + 1, device=self.text_table.device)), self.text_table)
 
     def states(self, items: Tensor, times: Tensor, seq_view: Tensor, last_only: bool = False) -> Tensor:
-        """User state at every position: (B, L) items, times, (B, L, hidden) O(items) -> (B, L, hidden).
+        """User state at every position: (B, L) items, times, (B, L, width) O(items) -> (B, L, width).
 
+        width = hidden, or hidden + text_dim when the rows carry unit text (text match on): the
+        recency pool then pools the text too, and w · its unit vector follows the state.
         last_only: only the newest position, (B, 1, hidden): the last block and the pool then run
         on one row instead of L (scoring and capture need no other).
         """
         length = items.shape[1]
         positions = torch.arange(self.max_len - length, self.max_len, device=items.device)
         gaps = time_gap_buckets(items, times, self.time_emb.num_embeddings)
+        seq_view, seq_text = seq_view[..., : self.hidden], seq_view[..., self.hidden :]
         x = seq_view + self.pos_emb(positions)[None] + self.time_emb(gaps)
         x = self.drop(x) * (items > 0).unsqueeze(-1)
         mask = causal_mask(items)
@@ -135,25 +164,30 @@ class DynRec(nn.Module):
             items, times, self.recent, F.softplus(self.lambda_pos_raw), F.softplus(self.lambda_time_raw), last_only
         )
         pooled = weights.to(seq_view.dtype) @ seq_view  # (B, L or 1, hidden), position t pools items <= t
-        return self.alpha * self.norm(x) + self.beta * self.recent_proj(pooled)
+        state = self.alpha * self.norm(x) + self.beta * self.recent_proj(pooled)
+        if not seq_text.shape[-1]:
+            return state
+        recent_text = F.normalize(weights.to(seq_text.dtype) @ seq_text, dim=-1)
+        return torch.cat([state, self.text_match_weight * recent_text], -1)
 
     def user_vectors(self, items: Tensor, times: Tensor) -> Tensor:
         # O(y) once per distinct item of the batch, not once per position: ml-100k's 943 × 50 history
         # cells hold at most 1,682 items, and the adapter over every cell was most of a test pass
         used, where = torch.unique(items, return_inverse=True)
-        return self.states(items, times, self.item_view(used)[where], last_only=True)[:, -1]
+        view = self._append_text(self.item_view(used), self.text_table[used])
+        return self.states(items, times, view[where], last_only=True)[:, -1]
 
     def window_vectors(self, items: Tensor, times: Tensor, table: Tensor) -> Tensor:
         """user_vectors reading O(items) from a precomputed item table (items may be newer than training).
 
-        items, times: (B, L) left-padded; table: (n_items' + 1, hidden), e.g. item_vectors() plus
-        rows of items added later from their text -> (B, hidden).
+        items, times: (B, L) left-padded; table: (n_items' + 1, width), e.g. item_vectors() plus
+        rows of items added later from their text (text_item_vectors) -> (B, width).
         """
         return self.states(items, times, table[items], last_only=True)[:, -1]
 
     def text_item_vectors(self, text: Tensor) -> Tensor:
-        """O(y) of items known only by their text (no ID term): (n, text_dim) -> (n, hidden)."""
-        return self.gamma * self.adapter(_rms(text))
+        """O(y) of items known only by their text (no ID term): (n, text_dim) -> (n, width)."""
+        return self._append_text(self.gamma * self.adapter(_rms(text)), text)
 
     # --- training --------------------------------------------------------------------------
     def loss(self, inputs: Tensor, targets: Tensor, times: Tensor, text: Tensor | None = None) -> Tensor:

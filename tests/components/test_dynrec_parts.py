@@ -145,3 +145,34 @@ def test_items_unseen_in_training_are_not_softmax_negatives() -> None:
     model.loss(inputs, torch.tensor([[2, 3, 4, 5, 6]]), torch.zeros(1, 5, dtype=torch.long)).backward()
     assert model.id_emb.weight.grad[7].abs().sum() == 0
     assert model.id_emb.weight.grad[8].abs().sum() > 0
+
+
+def test_text_match_adds_w_times_the_cosine_of_recent_text_to_every_score() -> None:
+    torch.manual_seed(0)
+    kwargs = {"n_items": 30, "text_dim": 6, "adapter": LINEAR, "hidden": 8, "layers": 1, "heads": 2, "max_len": 6}
+    model = DynRec(**kwargs, text_match=True).eval()
+    text = torch.randn(31, 6)
+    model.set_text_table(text)
+    items = torch.tensor([[0, 0, 3, 3, 7, 3], [1, 2, 3, 4, 5, 6]])
+    times = torch.arange(6)[None].expand(2, -1) * 3600
+    base_users, base_items = model.user_vectors(items, times), model.item_vectors()
+    assert base_users.shape == (2, 8) and base_items.shape == (31, 8), "w = 0: the model as it was"
+    model.set_text_match(3.0)
+    users, table = model.user_vectors(items, times), model.item_vectors()
+    assert users.shape == (2, 14) and table.shape == (31, 14)
+    # the user's text side: the recency pool's weights over the history's unit texts, normalised
+    unit = torch.nn.functional.normalize(text, dim=-1)
+    unit[0] = 0
+    pool = model.states(items, times, model.item_view(items))  # unchanged O(y) path, for the weights
+    assert torch.allclose(users[:, :8], pool[:, -1], atol=1e-6)
+    expected = base_users @ base_items.T + 3.0 * (users[:, 8:] / 3.0) @ unit.T
+    assert torch.allclose(users @ table.T, expected, atol=1e-5)
+    assert torch.allclose(users[:, 8:].norm(dim=-1), torch.full((2,), 3.0))
+    # new items from their text and capture's window path agree with the trained items' path
+    assert torch.allclose(model.text_item_vectors(text[1:])[:, 8:], unit[1:], atol=1e-6)
+    assert torch.allclose(model.window_vectors(items, times, table), users, atol=1e-6)
+    reloaded = DynRec(**kwargs, text_match=True)
+    reloaded.load_state_dict(model.state_dict())  # the weight is a buffer: checkpoints carry it
+    assert reloaded.gates()["text_match"] == 3.0
+    with pytest.raises(ConfigError, match="text_match=false"):
+        DynRec(**kwargs).set_text_match(1.0)

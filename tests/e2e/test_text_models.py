@@ -29,7 +29,7 @@ def test_dynrec_trains_with_each_adapter(cli, tmp_path: Path, cache: str, adapte
     for segment in ("cold", "warm", "short", "long"):
         assert f"test/{segment}/recall@10" in metrics
     gates = json.loads((run / "finetune" / "manifest.json").read_text())["figures"]["gates"]
-    assert set(gates) == {"alpha", "beta", "gamma", "delta"}
+    assert set(gates) == {"alpha", "beta", "gamma", "delta", "text_match"}  # text_match: its weight, picked on valid
 
 
 def test_new_adapter_does_not_re_encode_text(cli, tmp_path: Path, cache: str) -> None:
