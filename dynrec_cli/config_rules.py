@@ -95,7 +95,7 @@ RULES: dict[str, Range | Choice | Flag] = {
     "trainer.checkpoint_every": NONNEG,
     "trainer.optimizer.lr": POSITIVE,
     "trainer.optimizer.weight_decay": Range(0),
-    "model.hidden": COUNT, "model.layers": COUNT, "model.heads": COUNT, "model.max_len": COUNT,
+    "model.hidden": COUNT, "model.text_match_dims": COUNT, "model.layers": COUNT, "model.heads": COUNT, "model.max_len": COUNT,
     "model.negatives": COUNT, "model.time_buckets": COUNT, "model.recent": COUNT,
     "model.dropout": PROBABILITY, "model.id_dropout": PROBABILITY,
     "model.temperature": POSITIVE,

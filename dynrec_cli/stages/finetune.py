@@ -25,8 +25,8 @@ from dynrec_cli.training.resume import FOLDER_SUFFIX as RESUME_SUFFIX, ResumePoi
 log = logging.getLogger(__name__)
 LORA_FOLDER = "lora"
 # candidate weights of DynRec's text match, tried on the valid split after training (0 = off); a
-# weight is kept only if it beats 0 by TEXT_MATCH_MIN_GAIN (relative): on ml-100k the best weight won
-# by 0.2% in one seed of three, noise that would cost 7x the scoring work for nothing
+# weight is kept only if it beats 0 by TEXT_MATCH_MIN_GAIN (relative): a win inside the valid split's
+# noise would cost 3x the scoring work for nothing
 TEXT_MATCH_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)
 TEXT_MATCH_MIN_GAIN = 0.01
 

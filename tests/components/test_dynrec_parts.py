@@ -147,32 +147,39 @@ def test_items_unseen_in_training_are_not_softmax_negatives() -> None:
     assert model.id_emb.weight.grad[8].abs().sum() > 0
 
 
-def test_text_match_adds_w_times_the_cosine_of_recent_text_to_every_score() -> None:
+def test_text_match_adds_w_times_the_cosine_of_recent_whitened_text_to_every_score() -> None:
     torch.manual_seed(0)
     kwargs = {"n_items": 30, "text_dim": 6, "adapter": LINEAR, "hidden": 8, "layers": 1, "heads": 2, "max_len": 6}
-    model = DynRec(**kwargs, text_match=True).eval()
-    text = torch.randn(31, 6)
+    model = DynRec(**kwargs, text_match=True, text_match_dims=4).eval()
+    text = torch.randn(31, 6) + 3.0  # off-centre, like sentence embeddings
     model.set_text_table(text)
+    # whitening: the catalogue's text, centred, on its top 4 axes, has identity covariance there
+    white = (text[1:] - model.match_mean) @ model.match_projection
+    assert white.shape == (30, 4) and torch.allclose(white.T @ white / 30, torch.eye(4), atol=1e-4)
     items = torch.tensor([[0, 0, 3, 3, 7, 3], [1, 2, 3, 4, 5, 6]])
     times = torch.arange(6)[None].expand(2, -1) * 3600
     base_users, base_items = model.user_vectors(items, times), model.item_vectors()
     assert base_users.shape == (2, 8) and base_items.shape == (31, 8), "w = 0: the model as it was"
     model.set_text_match(3.0)
     users, table = model.user_vectors(items, times), model.item_vectors()
-    assert users.shape == (2, 14) and table.shape == (31, 14)
-    # the user's text side: the recency pool's weights over the history's unit texts, normalised
-    unit = torch.nn.functional.normalize(text, dim=-1)
-    unit[0] = 0
-    pool = model.states(items, times, model.item_view(items))  # unchanged O(y) path, for the weights
-    assert torch.allclose(users[:, :8], pool[:, -1], atol=1e-6)
-    expected = base_users @ base_items.T + 3.0 * (users[:, 8:] / 3.0) @ unit.T
-    assert torch.allclose(users @ table.T, expected, atol=1e-5)
+    assert users.shape == (2, 12) and table.shape == (31, 12)
+    unit = torch.cat([torch.zeros(1, 4), torch.nn.functional.normalize(white, dim=-1)])  # padding row: zeros
+    assert torch.allclose(table[:, 8:], unit, atol=1e-5)
     assert torch.allclose(users[:, 8:].norm(dim=-1), torch.full((2,), 3.0))
+    assert torch.allclose(users @ table.T, base_users @ base_items.T + users[:, 8:] @ unit.T, atol=1e-4)
     # new items from their text and capture's window path agree with the trained items' path
-    assert torch.allclose(model.text_item_vectors(text[1:])[:, 8:], unit[1:], atol=1e-6)
-    assert torch.allclose(model.window_vectors(items, times, table), users, atol=1e-6)
-    reloaded = DynRec(**kwargs, text_match=True)
-    reloaded.load_state_dict(model.state_dict())  # the weight is a buffer: checkpoints carry it
+    assert torch.allclose(model.text_item_vectors(text[1:])[:, 8:], unit[1:], atol=1e-5)
+    assert torch.allclose(model.window_vectors(items, times, table), users, atol=1e-5)
+    reloaded = DynRec(**kwargs, text_match=True, text_match_dims=4)
+    reloaded.load_state_dict(model.state_dict())  # weight and whitening are buffers: checkpoints carry them
     assert reloaded.gates()["text_match"] == 3.0
+    assert torch.equal(reloaded.match_projection, model.match_projection)
     with pytest.raises(ConfigError, match="text_match=false"):
         DynRec(**kwargs).set_text_match(1.0)
+
+
+def test_whitening_stops_where_the_rows_run_out() -> None:
+    from dynrec_cli.models.dynrec import whitening
+
+    mean, projection = whitening(torch.randn(5, 16), 8)  # 5 rows span at most 4 centred axes
+    assert mean.shape == (16,) and projection.shape == (16, 4) and torch.isfinite(projection).all()
