@@ -152,14 +152,14 @@ class DynRec(nn.Module):
         return (out * (flat > 0).unsqueeze(-1)).view(*ids.shape, self.hidden)
 
     def item_vectors(self) -> Tensor:
-        """(n_items + 1, width): O(y), followed by the unit text embedding when the text match is on."""
+        """(n_items + 1, width): O(y), followed by the unit whitened text when the text match is on."""
         return self._append_text(self.item_view(torch.arange(self.n_items + 1, device=self.text_table.device)), self.text_table)
 
     def states(self, items: Tensor, times: Tensor, seq_view: Tensor, last_only: bool = False) -> Tensor:
         """User state at every position: (B, L) items, times, (B, L, width) O(items) -> (B, L, width).
 
-        width = hidden, or hidden + text_dim when the rows carry unit text (text match on): the
-        recency pool then pools the text too, and w · its unit vector follows the state.
+        width = hidden, or hidden + text_match_dims when the rows carry unit whitened text (text
+        match on): the recency pool then pools that too, and w · its unit vector follows the state.
         last_only: only the newest position, (B, 1, hidden): the last block and the pool then run
         on one row instead of L (scoring and capture need no other).
         """
@@ -231,15 +231,24 @@ def _rms(x: Tensor) -> Tensor:
     return x * x.pow(2).mean(-1, keepdim=True).add(1e-12).rsqrt()
 
 
+def _principal_axes(text: Tensor, keep: int) -> tuple[Tensor, Tensor, Tensor]:
+    """Mean, top `keep` eigenvalues (descending) and axes of the rows' scatter matrix, in float64.
+
+    Uses the (text_dim, text_dim) scatter, so the cost does not grow with n beyond one matmul.
+    """
+    mean = text.double().mean(0)
+    centred = text.double() - mean
+    values, vectors = torch.linalg.eigh(centred.T @ centred)  # ascending
+    return mean, values[-keep:].flip(-1), vectors[:, -keep:].flip(-1)
+
+
 def whitening(text: Tensor, dims: int) -> tuple[Tensor, Tensor]:
     """Mean (text_dim,) and projection (text_dim, k) mapping rows onto their top k <= dims principal
     axes with unit variance each (k also stops below the number of rows, where axes run out)."""
-    mean = text.double().mean(0)
-    centred = text.double() - mean
-    variances, vectors = torch.linalg.eigh(centred.T @ centred / max(len(text), 1))  # ascending
     keep = max(min(dims, text.shape[1], len(text) - 1), 1)
-    variances, vectors = variances[-keep:].flip(-1), vectors[:, -keep:].flip(-1)
-    projection = vectors / variances.clamp_min(variances[0].clamp_min(1e-12) * 1e-6).sqrt()
+    mean, scatter, axes = _principal_axes(text, keep)
+    variances = scatter / max(len(text), 1)
+    projection = axes / variances.clamp_min(variances[0].clamp_min(1e-12) * 1e-6).sqrt()
     return mean.float(), projection.float()
 
 
@@ -247,12 +256,10 @@ def pca_init(text: Tensor, dims: int, std: float = ID_STD) -> Tensor:
     """Project centred rows on their top `dims` principal axes, rescaled to overall std `std`.
 
     text: (n, text_dim) -> (n, dims). When text_dim < dims the extra columns are small noise.
-    Uses the (text_dim, text_dim) covariance, so the cost does not grow with n beyond one matmul.
     """
-    centred = text.double() - text.double().mean(0)
-    _, vectors = torch.linalg.eigh(centred.T @ centred)  # ascending eigenvalues
     keep = min(dims, text.shape[1])
-    projected = (centred @ vectors[:, -keep:].flip(-1)).float()
+    mean, _, axes = _principal_axes(text, keep)
+    projected = ((text.double() - mean) @ axes).float()
     if keep < dims:
         projected = torch.cat([projected, torch.randn(len(text), dims - keep, device=text.device) * projected.std()], 1)
     return projected * (std / projected.std().clamp_min(1e-12))
