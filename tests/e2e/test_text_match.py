@@ -51,7 +51,7 @@ def test_text_match_weight_is_picked_on_valid_and_helps_when_text_predicts(cli, 
     with_match = json.loads((runs["true"] / "metrics.json").read_text())["test/ndcg@10"]
     without = json.loads((runs["false"] / "metrics.json").read_text())["test/ndcg@10"]
     assert with_match > without + 0.05, (with_match, without)
-    # the widened vectors (O(y) | unit text) serve ranking and new items added from their text
+    # the widened vectors (O(y) | unit whitened text) serve ranking and new items added from their text
     recs = pd.read_parquet(runs["true"] / "rank" / "recommendations.parquet")
     assert len(recs) and set(recs["item_id"]) <= {f"t{t}-i{i}" for t in range(TOPICS) for i in range(PER_TOPIC)}
     pd.DataFrame({"item_id": ["t3-new"], "title": ["topic3 topic3 topic3 topic3 model 99"]}).to_csv(
