@@ -19,6 +19,7 @@ Without WORLD_SIZE > 1 every helper here is a no-op and nothing is imported from
 from __future__ import annotations
 
 import contextlib
+import gc
 import inspect
 import logging
 import os
@@ -67,6 +68,10 @@ def session() -> Iterator[None]:
         logging.getLogger().setLevel(logging.WARNING)
     try:
         yield
+        # leave together: a rank tearing gloo down while another still works (rank 0 writes the
+        # run's records after the last stage) can abort the process at exit
+        gc.collect()  # DDP wrappers that hold the group, freed while it is still whole
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
