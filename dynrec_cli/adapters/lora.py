@@ -33,7 +33,7 @@ from dynrec_cli.encoders.pooling import pool
 from dynrec_cli.errors import ConfigError
 
 REFRESH = ("epoch",)
-LORA_KEYS = ("r", "alpha", "dropout", "target_modules", "lr", "batch_items", "refresh")
+LORA_KEYS = ("r", "alpha", "dropout", "target_modules", "layers", "lr", "batch_items", "refresh")
 
 
 def tokenize_catalogue(lm: LoadedLM, texts: list[str], max_length: int, chunk: int = 4096) -> tuple[Tensor, Tensor]:
@@ -69,16 +69,27 @@ class TextTower(nn.Module):
         batch_size: texts per forward pass when re-encoding the whole catalogue.
         r, alpha, dropout, target_modules: peft's LoraConfig r, lora_alpha, lora_dropout,
             target_modules (None: peft's default for the architecture).
+        layers: LoRA on the top `layers` transformer layers only (None: all). The layers below
+            stay frozen, so their output is computed once per item and cached: a step then runs
+            the top layers alone (BERT-like encoders, whose layers sit in `encoder.layer`).
     """
 
     def __init__(
         self, lm: LoadedLM, tokens: Tensor, lengths: Tensor, pooling: str, normalize: bool, batch_size: int,
         r: int = 8, alpha: float = 16, dropout: float = 0.05, target_modules: list[str] | None = None,
+        layers: int | None = None,
     ) -> None:  # fmt: skip
         super().__init__()
         from peft import LoraConfig, get_peft_model
 
-        config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=target_modules)
+        stack = _layer_stack(lm.model) if layers is not None else None
+        trained = None
+        if stack is not None:
+            if not 1 <= layers <= len(stack):
+                raise ConfigError(f"adapter.lora.layers={layers}: the language model has {len(stack)} layers")
+            trained = list(range(len(stack) - layers, len(stack)))
+        config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=target_modules,
+                            layers_to_transform=trained, layers_pattern="layer" if trained else None)
         try:
             with _quiet():
                 self.net = get_peft_model(lm.model, config)
@@ -87,11 +98,14 @@ class TextTower(nn.Module):
                 f"adapter.lora: {str(exc).splitlines()[0]} (set adapter.lora.target_modules to the attention "
                 "projections' names, e.g. [query, value] for BERT, [q_proj, v_proj] for Llama-like models)"
             ) from None
-        self.r, self.dim, self.pooling = r, lm.hidden_size, pooling
+        self.r, self.layers, self.dim, self.pooling = r, layers, lm.hidden_size, pooling
         self.normalize, self.batch_size = normalize, batch_size
         # not persistent: they follow .to(device) but stay out of checkpoints
         self.register_buffer("tokens", tokens, persistent=False)
         self.register_buffer("lengths", lengths, persistent=False)
+        self.top: list[nn.Module] = [] if stack is None else list(stack[len(stack) - layers :])
+        below = None if stack is None else self._frozen_states(len(stack) - layers)
+        self.register_buffer("below", below, persistent=False)
 
     def lora_parameters(self) -> list[nn.Parameter]:
         """The trainable LoRA weights (peft froze everything else)."""
@@ -102,9 +116,35 @@ class TextTower(nn.Module):
         lengths = self.lengths[ids]
         width = int(lengths.max())  # CPU-GPU sync point, once per call
         mask = (torch.arange(width, device=ids.device) < lengths[:, None]).long()
-        hidden = self.net(input_ids=self.tokens[ids, :width].long(), attention_mask=mask).last_hidden_state
+        if self.below is None:
+            hidden = self.net(input_ids=self.tokens[ids, :width].long(), attention_mask=mask).last_hidden_state
+        else:
+            hidden = self._top_layers(self.below[ids, :width], mask)
         vectors = pool(hidden.float(), mask, self.pooling)
         return F.normalize(vectors, dim=-1) if self.normalize else vectors
+
+    def _frozen_states(self, depth: int) -> Tensor:
+        """(n, L, dim) output of the first `depth` layers for every row (the embeddings when 0)."""
+        out = torch.zeros(*self.tokens.shape, self.dim)
+        was_training = self.training
+        self.eval()
+        with torch.inference_mode():
+            for rows in torch.arange(len(self.tokens)).split(self.batch_size):
+                width = int(self.lengths[rows].max())
+                mask = (torch.arange(width) < self.lengths[rows, None]).long()
+                states = self.net(input_ids=self.tokens[rows, :width].long(), attention_mask=mask, output_hidden_states=True)
+                out[rows, :width] = states.hidden_states[depth].float()
+        self.train(was_training)
+        return out
+
+    def _top_layers(self, hidden: Tensor, mask: Tensor) -> Tensor:
+        """The trained layers over cached states: (n, L, dim), mask (n, L) -> (n, L, dim)."""
+        # additive key mask, broadcast over heads and queries (eager and sdpa attention take it)
+        additive = (1.0 - mask[:, None, None, :].to(hidden.dtype)) * torch.finfo(hidden.dtype).min
+        for layer in self.top:
+            out = layer(hidden, attention_mask=additive)
+            hidden = out[0] if isinstance(out, tuple) else out
+        return hidden
 
     def encode_all(self) -> Tensor:
         """(n, dim) vectors of every row but 0 (left zero), in eval mode, without gradient."""
@@ -211,7 +251,7 @@ class LoRADynRec(nn.Module):
     def figures(self) -> dict[str, Any]:
         """What the finetune manifest records about the LoRA run."""
         return {
-            "r": self.tower.r, "lr": self.lr, "batch_items": self.batch_items, "refresh": self.refresh,
+            "r": self.tower.r, "layers": self.tower.layers, "lr": self.lr, "batch_items": self.batch_items, "refresh": self.refresh,
             "lora_parameters": sum(p.numel() for p in self.tower.lora_parameters()),
             "refreshes": self.refreshes, "refresh_seconds": round(self.refresh_seconds, 2),
         }  # fmt: skip
@@ -228,6 +268,17 @@ def _quiet() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         yield
+
+
+def _layer_stack(model: nn.Module) -> nn.ModuleList:
+    """The transformer layers of a BERT-like encoder (`encoder.layer`), for adapter.lora.layers."""
+    stack = getattr(getattr(model, "encoder", None), "layer", None)
+    if not isinstance(stack, nn.ModuleList):
+        raise ConfigError(
+            f"adapter.lora.layers needs a BERT-like encoder (layers in encoder.layer); {type(model).__name__} has "
+            "none: set adapter.lora.layers=null (LoRA on every layer)"
+        )
+    return stack
 
 
 def _frozen(key: str) -> bool:

@@ -8,6 +8,7 @@ import torch
 from dynrec_cli.adapters.lora import LoRADynRec, build_lora_model
 from dynrec_cli.encoders.encode import encode_texts
 from dynrec_cli.encoders.loading import load_language_model
+from dynrec_cli.errors import ConfigError
 from dynrec_cli.models.dynrec import DynRec
 
 N_ITEMS = 30
@@ -15,14 +16,18 @@ LINEAR = {"_target_": "dynrec_cli.adapters.projection.LinearAdapter"}
 TINY_LM = {"hidden": 16, "layers": 1, "heads": 2, "vocab": 256}
 
 
-@pytest.fixture
-def model() -> LoRADynRec:
-    lm = load_language_model("tiny", tiny=TINY_LM)
+def build(lm_options: dict = TINY_LM, **lora: object) -> LoRADynRec:
+    lm = load_language_model("tiny", tiny=lm_options)
     texts = [""] + [f"item {i} genre{i % 4} " + "word " * (i % 7) for i in range(1, N_ITEMS + 1)]
     table = encode_texts(lm, texts, "mean", 8, 32, True, torch.device("cpu"), progress=False).embeddings
     core = DynRec(N_ITEMS, lm.hidden_size, LINEAR, hidden=8, layers=1, heads=2, max_len=8)
     core.set_text_table(table)
-    return build_lora_model(core, lm, texts, {"r": 4, "batch_items": 10}, "mean", 32, True, 8)
+    return build_lora_model(core, lm, texts, {"r": 4, "batch_items": 10, **lora}, "mean", 32, True, 8)
+
+
+@pytest.fixture
+def model() -> LoRADynRec:
+    return build()
 
 
 def batch() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -66,3 +71,31 @@ def test_best_state_copy_leaves_out_the_frozen_model_and_loads_back(model: LoRAD
     model.load_state_dict(state)  # strict: only the frozen weights may be absent
     with pytest.raises(RuntimeError):
         model.load_state_dict({k: v for k, v in state.items() if k != "core.text_table"})
+
+
+TWO_LAYERS = {**TINY_LM, "layers": 2}
+
+
+@pytest.mark.parametrize("top", [1, 2])
+def test_top_layers_over_cached_states_encode_as_the_whole_model(top: int) -> None:
+    model = build(TWO_LAYERS, layers=top)
+    assert model.tower.below is not None and len(model.tower.top) == top
+    assert torch.allclose(model.tower.encode_all(), model.core.text_table, atol=1e-5)
+
+
+def test_only_the_top_layers_get_lora_and_gradient() -> None:
+    model = build(TWO_LAYERS, layers=1)
+    model.train()
+    model.loss(*batch()).backward()
+    lora_b = {name: p for name, p in model.tower.named_parameters() if "lora_B" in name}
+    assert lora_b and all(".layer.1." in name for name in lora_b), list(lora_b)
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in lora_b.values())
+    assert all(p.grad is None for name, p in model.tower.named_parameters() if "lora_" not in name)
+    assert not model.tower.below.requires_grad
+
+
+def test_layers_beyond_the_model_or_without_a_bert_stack_are_config_errors() -> None:
+    with pytest.raises(ConfigError, match="has 2 layers"):
+        build(TWO_LAYERS, layers=3)
+    with pytest.raises(ConfigError, match="BERT-like encoder"):
+        build({**TINY_LM, "arch": "gpt2"}, layers=1)

@@ -33,3 +33,17 @@ def test_lora_trains_the_language_model_and_refreshes_the_table(cli, tmp_path: P
     assert "lora" not in spec["kwargs"]["adapter"], "the checkpoint is a plain DynRec"
     figures = json.loads((run / "finetune" / "manifest.json").read_text())["figures"]["lora"]
     assert figures["r"] == 8 and figures["refreshes"] == 1 and figures["lora_parameters"] > 0
+
+
+def test_lora_on_the_top_layer_trains_it_alone_over_cached_states(cli, tmp_path: Path) -> None:
+    run = tmp_path / "top"
+    overrides = [*TINY_LORA, "encoder.tiny.layers=2", "adapter.lora.layers=1"]
+    result = cli("train", f"run_dir={run}", f"encoder.cache_dir={tmp_path / 'cache'}", *overrides)
+    assert result.exit_code == 0, result.output
+    lora = load_file(str(run / "finetune" / "lora" / "adapter_model.safetensors"))
+    assert lora and all(".layer.1." in name for name in lora), sorted(lora)
+    assert any(t.abs().sum() > 0 for name, t in lora.items() if "lora_B" in name)
+    figures = json.loads((run / "finetune" / "manifest.json").read_text())["figures"]["lora"]
+    assert figures["layers"] == 1 and figures["refreshes"] == 1
+    bad = cli("train", f"run_dir={tmp_path / 'bad'}", f"encoder.cache_dir={tmp_path / 'cache'}", *TINY_LORA, "adapter.lora.layers=5")
+    assert bad.exit_code == 2 and "adapter.lora.layers=5" in bad.output
