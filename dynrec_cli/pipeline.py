@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
+import os
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,12 +16,17 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from dynrec_cli import artifacts
+from dynrec_cli.errors import ArtifactError
 from dynrec_cli.runtime import reuse_freed_memory
 from dynrec_cli.stages import STAGES, StageContext
 from dynrec_cli.training import distributed
 
 log = logging.getLogger(__name__)
 METRICS_FILE = "metrics.json"
+# verbs that work on a trained model: given an explicit run_dir=, it must hold one (see run_task)
+NEEDS_TRAINED_RUN = ("capture", "rank", "evaluate")
+# why a run folder cannot be created or written: said in one line (exit 2), never a traceback
+_UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
 
 
 def stages_for(verb: str) -> list[str]:
@@ -41,37 +49,104 @@ def resolve_run_dir(cfg: DictConfig, verb: str) -> Path:
     return Path("runs") / verb / time.strftime("%Y-%m-%d_%H-%M-%S")
 
 
-def run_task(cfg: DictConfig, verb: str, *, force: bool = False, overrides: list[str] | None = None) -> dict[str, Any]:
-    """Run `verb`'s stages on `cfg`; returns the run's metrics (empty before evaluate has run)."""
+def run_task(
+    cfg: DictConfig,
+    verb: str,
+    *,
+    force: bool = False,
+    overrides: list[str] | None = None,
+    require_trained: bool = False,
+) -> dict[str, Any]:
+    """Run `verb`'s stages on `cfg`; returns the run's metrics (empty before evaluate has run).
+
+    With `require_trained` (the CLI's capture/rank/evaluate with an explicit run_dir=), a run
+    folder without a finished finetune stage is refused instead of training a new model there."""
     from dynrec_cli.config_checks import validate_config
 
     validate_config(cfg)
     if OmegaConf.select(cfg, "runtime.reuse_freed_memory", default=True):
         reuse_freed_memory()
     with distributed.session():  # under torchrun: join the process group; else a no-op
-        run_dir = distributed.on_main(lambda: _open_run_dir(cfg, verb, overrides))  # one run folder for all ranks
+        if require_trained and cfg.run_dir and verb in NEEDS_TRAINED_RUN:
+            distributed.on_main(lambda: _require_trained_run(Path(cfg.run_dir), verb))
+        # one run folder for all ranks; `created`: the top folder this command made (else None)
+        run_dir, created = distributed.on_main(lambda: _open_run_dir(cfg, verb))
         ctx = StageContext(cfg=cfg, run_dir=run_dir)
         log.info("run folder: %s", run_dir)
-        with _recording(run_dir, cfg, overrides):
-            for name in stages_for(verb):
-                stage = STAGES[name]
-                redo = force and (verb == "train" or name == verb)
-                if stage.DATA_PARALLEL:
-                    _run_stage(stage, ctx, redo)
-                else:  # one writer: rank 0 runs the stage while the other ranks wait
-                    distributed.on_main(lambda: _run_stage(stage, ctx, redo))
-            if verb == "capture":  # capture.events / capture.items update the interest store (cursor-driven, not skip-checked)
-                from dynrec_cli.capture.run import capture_updates
+        try:
+            with _recording(run_dir, cfg, overrides):
+                for name in stages_for(verb):
+                    stage = STAGES[name]
+                    redo = force and (verb == "train" or name == verb)
+                    if stage.DATA_PARALLEL:
+                        _run_stage(stage, ctx, redo)
+                    else:  # one writer: rank 0 runs the stage while the other ranks wait
+                        distributed.on_main(lambda: _run_stage(stage, ctx, redo))
+                if verb == "capture":  # capture.events / capture.items update the interest store (cursor-driven, not skip-checked)
+                    from dynrec_cli.capture.run import capture_updates
 
-                distributed.on_main(lambda: capture_updates(ctx))
+                    distributed.on_main(lambda: capture_updates(ctx))
+        except BaseException:
+            if created is not None and distributed.is_main():  # refused before any stage wrote: leave no empty folder
+                _remove_empty(run_dir, created)
+            raise
     metrics_path = run_dir / METRICS_FILE
     return json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
 
 
-def _open_run_dir(cfg: DictConfig, verb: str, overrides: list[str] | None) -> Path:
+def _require_trained_run(run_dir: Path, verb: str) -> None:
+    """A mistyped run_dir= must not silently train (and gate CI on) a brand-new model."""
+    if not (run_dir / "finetune" / artifacts.MANIFEST).is_file():
+        what = "no such folder" if not os.path.lexists(run_dir) else "no finished finetune stage there"
+        raise ArtifactError(
+            f"run_dir={run_dir}: no trained run ({what}); train one first "
+            f"(dynrec train run_dir={run_dir} ...), then run dynrec {verb} on it"
+        )
+
+
+def _open_run_dir(cfg: DictConfig, verb: str) -> tuple[Path, Path | None]:
+    """Create the run folder and check it can be written. Returns it and the topmost folder
+    this call created (None when it existed), so that a refused command can remove it again."""
     run_dir = resolve_run_dir(cfg, verb)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    return run_dir
+    if os.path.lexists(run_dir) and not run_dir.is_dir():
+        raise ArtifactError(f"run_dir={run_dir}: is a file, not a folder; give a folder path (a new or an existing run)")
+    created = next((p for p in reversed([run_dir, *run_dir.parents]) if not os.path.lexists(p)), None)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=run_dir, prefix=".write-check."):
+            pass
+    except (FileExistsError, NotADirectoryError):
+        raise ArtifactError(f"run_dir={run_dir}: part of the path is a file, not a folder") from None
+    except OSError as exc:
+        if created is not None:
+            _remove_empty(run_dir, created)
+        if exc.errno not in _UNWRITABLE:
+            raise
+        raise ArtifactError(f"run_dir={run_dir}: cannot create or write the run folder ({exc.strerror})") from None
+    return run_dir, created
+
+
+def _remove_empty(run_dir: Path, top: Path) -> None:
+    """Remove `run_dir` and its parents up to `top` while they are empty (never anything else)."""
+    for folder in [run_dir, *run_dir.parents]:
+        try:
+            folder.rmdir()  # fails on a folder that holds anything
+        except OSError:
+            return
+        if folder == top:
+            return
+
+
+@contextlib.contextmanager
+def _writable(run_dir: Path) -> Iterator[None]:
+    """An unwritable or full run folder (or another path a stage uses) as one line naming it."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in _UNWRITABLE:
+            raise
+        where = exc.filename or run_dir
+        raise ArtifactError(f"{where}: {exc.strerror} (run folder: {run_dir})") from None
 
 
 @contextlib.contextmanager
@@ -90,9 +165,10 @@ def _recording(run_dir: Path, cfg: DictConfig, overrides: list[str] | None) -> I
 
 
 def _record_run(run_dir: Path, cfg: DictConfig, overrides: list[str] | None) -> None:
-    artifacts.write_json(run_dir / "config.json", OmegaConf.to_container(cfg, resolve=True))
-    if overrides is not None and not (run_dir / "overrides.json").exists():
-        artifacts.write_json(run_dir / "overrides.json", [o for o in overrides if not o.startswith("run_dir=")])
+    with _writable(run_dir):
+        artifacts.write_json(run_dir / "config.json", OmegaConf.to_container(cfg, resolve=True))
+        if overrides is not None and not (run_dir / "overrides.json").exists():
+            artifacts.write_json(run_dir / "overrides.json", [o for o in overrides if not o.startswith("run_dir=")])
 
 
 def _run_stage(stage: Any, ctx: StageContext, force: bool) -> None:
@@ -112,23 +188,24 @@ def _run_stage(stage: Any, ctx: StageContext, force: bool) -> None:
             stage.report(ctx, current)
         return
     log.info("[%s] running", name)
-    folder = artifacts.StageFolder(out)
-    started = time.perf_counter()
-    try:
-        figures = stage.run(ctx, folder.path)
-        manifest = artifacts.new_manifest(name, int(ctx.cfg.seed), cfg_hash, inputs)
-        manifest["figures"] = figures
-        manifest["config"] = {
-            key: OmegaConf.to_container(value, resolve=True) if isinstance(value, DictConfig) else value
-            for key, value in stage.config_sections(ctx.cfg).items()
-        }
-        manifest["duration_s"] = round(time.perf_counter() - started, 3)
-        if distributed.is_main():
-            folder.commit(manifest)
-        else:  # a data-parallel stage's other ranks: rank 0's folder is the stage's
+    with _writable(ctx.run_dir):
+        folder = artifacts.StageFolder(out)
+        started = time.perf_counter()
+        try:
+            figures = stage.run(ctx, folder.path)
+            manifest = artifacts.new_manifest(name, int(ctx.cfg.seed), cfg_hash, inputs)
+            manifest["figures"] = figures
+            manifest["config"] = {
+                key: OmegaConf.to_container(value, resolve=True) if isinstance(value, DictConfig) else value
+                for key, value in stage.config_sections(ctx.cfg).items()
+            }
+            manifest["duration_s"] = round(time.perf_counter() - started, 3)
+            if distributed.is_main():
+                folder.commit(manifest)
+            else:  # a data-parallel stage's other ranks: rank 0's folder is the stage's
+                folder.discard()
+        except BaseException:
             folder.discard()
-    except BaseException:
-        folder.discard()
-        raise
+            raise
     distributed.on_main(lambda: stage.after_commit(ctx, artifacts.load_manifest(out) or {}))  # and a barrier
     log.info("[%s] done in %.1fs", name, time.perf_counter() - started)

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from dynrec_cli.errors import ConfigError
 
@@ -35,7 +35,53 @@ def compose_config(verb: str, overrides: list[str], config_dir: Path | None = No
             cfg = compose(config_name=verb, overrides=everything)
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(_explain(verb, overrides, config_dir, exc)) from None
+    _refuse_added_typos(verb, overrides, config_dir)
     return cfg
+
+
+def _refuse_added_typos(verb: str, overrides: list[str], config_dir: Path | None) -> None:
+    """`+key=v` / `++key=v` add keys Hydra's struct mode would refuse: allowed only where the new
+    key is an argument of a constructor (a node with `_target_`, e.g. `+trainer.optimizer.eps=1e-6`);
+    elsewhere nothing reads it, so it is a typo to report before any work, not to ignore."""
+    added = [o.split("=", 1)[0].lstrip("+") for o in overrides if o.startswith("+") and "=" in o]
+    groups = {d.name for folder in (CONF_DIR, config_dir) if folder and folder.is_dir() for d in folder.iterdir() if d.is_dir()}
+    added = [key for key in added if key.split("/")[0] not in groups and not key.startswith("hydra")]  # `+group=option` selects a config
+    if not added:
+        return
+    from hydra import compose, initialize_config_dir
+
+    kept = [o for o in overrides if not o.startswith("+")]
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        base = compose(config_name=verb, overrides=_search_path(config_dir) + kept)
+    for key in added:
+        parts = key.split(".")
+        missing = _first_missing(base, parts)
+        if missing is not None and not _constructor_takes(base, parts):
+            raise ConfigError(_unknown_key(key, *missing))
+
+
+def _constructor_takes(cfg: DictConfig, parts: list[str]) -> bool:
+    """Whether `parts` names a new argument of the `_target_` of its parent node."""
+    import inspect
+
+    from hydra.utils import get_object
+
+    parent = OmegaConf.select(cfg, ".".join(parts[:-1])) if len(parts) > 1 else None
+    if not isinstance(parent, DictConfig) or "_target_" not in parent:
+        return False
+    try:
+        parameters = inspect.signature(get_object(str(parent._target_))).parameters.values()
+    except (ImportError, ValueError, TypeError, AttributeError):
+        return False
+    return any(p.kind is p.VAR_KEYWORD or p.name == parts[-1] for p in parameters)
+
+
+def _unknown_key(key: str, parent: str, leaf: str, valid: list[str]) -> str:
+    near = difflib.get_close_matches(leaf, valid, n=3)
+    prefix = f"{parent}." if parent else ""
+    hint = f" Did you mean {', '.join(prefix + n for n in near)}?" if near else ""
+    where = f"under '{parent}'" if parent else "at the top level"
+    return f"unknown config key '{key}'.{hint} Valid keys {where}: {', '.join(valid)}"
 
 
 def _explain(verb: str, overrides: list[str], config_dir: Path | None, exc: Exception) -> str:
@@ -54,12 +100,7 @@ def _explain(verb: str, overrides: list[str], config_dir: Path | None, exc: Exce
             continue
         missing = _first_missing(base, key.split("."))
         if missing is not None:
-            parent, leaf, valid = missing
-            near = difflib.get_close_matches(leaf, valid, n=3)
-            prefix = f"{parent}." if parent else ""
-            hint = f" Did you mean {', '.join(prefix + n for n in near)}?" if near else ""
-            where = f"under '{parent}'" if parent else "at the top level"
-            return f"unknown config key '{key}'.{hint} Valid keys {where}: {', '.join(valid)}"
+            return _unknown_key(key, *missing)
     return _one_line(exc)
 
 

@@ -61,11 +61,11 @@ def parse_gates(items: list[str]) -> dict[str, float]:
 
 
 def check_gates(gates: dict[str, float], metrics: dict[str, float]) -> list[str]:
+    from dynrec_cli.evaluation.gates import unknown_keys_message
+
     unknown = [key for key in gates if key not in metrics]
     if unknown:
-        raise ConfigError(
-            f"--fail-under: unknown metric {', '.join(unknown)}; valid keys: {', '.join(sorted(metrics))}"
-        )
+        raise ConfigError(unknown_keys_message("--fail-under", unknown, sorted(metrics)))
     return [f"{key} = {metrics[key]:.4f} < {limit}" for key, limit in gates.items() if metrics[key] < limit]
 
 
@@ -116,9 +116,16 @@ def run_verb(
 
             typer.echo(OmegaConf.to_yaml(cfg, resolve=True))
             return
+        if gates or max_drop:
+            from dynrec_cli.evaluation.gates import check_metric_keys, parse_max_drops
+
+            ks = list(cfg.eval.ks)
+            check_metric_keys("--fail-under", list(gates), ks)
+            check_metric_keys("--max-drop", [d.key for d in parse_max_drops(list(max_drop))], ks)
         if baseline is not None and not cfg.run_dir:
             raise ConfigError("--baseline compares a run folder: give it as run_dir=DIR")
-        metrics = pipeline.run_task(cfg, verb, force=force, overrides=overrides)
+        # capture/rank/evaluate with run_dir=DIR: DIR must hold a trained run (a typo must not train a new one)
+        metrics = pipeline.run_task(cfg, verb, force=force, overrides=overrides, require_trained=True)
         failed = check_gates(gates, metrics)
         if baseline is not None:
             from dynrec_cli.cli.compare_cmd import gate_against_baseline

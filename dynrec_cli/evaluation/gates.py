@@ -8,12 +8,40 @@ figure (`KEY=5%`).
 
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from dynrec_cli.errors import ConfigError
+from dynrec_cli.evaluation.metrics import METRICS
+from dynrec_cli.evaluation.report import BEYOND
+
+# SPLIT[/SEGMENT]/NAME@K or SPLIT[/SEGMENT]/users, as metrics.json spells them
+_KEY = re.compile(r"(valid|test)(/[a-z][a-z0-9_]*)?/(?:(?P<name>[a-z]+)@(?P<k>\d+)|users)")
+
+
+def check_metric_keys(option: str, keys: list[str], ks: list[int]) -> None:
+    """Refuse, before any work, a gate key that no evaluation with these cut-offs can produce."""
+    names = sorted({*METRICS, *BEYOND})
+    for key in keys:
+        match = _KEY.fullmatch(key)
+        if match is None or (match["name"] and (match["name"] not in names or int(match["k"]) not in ks)):
+            raise ConfigError(
+                f"{option} {key}: not a metric key; keys are SPLIT[/SEGMENT]/NAME@K, e.g. test/ndcg@10 or "
+                f"test/cold/recall@10, with SPLIT valid or test, NAME one of {', '.join(names)}, K in eval.ks={list(ks)}"
+            )
+
+
+def unknown_keys_message(option: str, unknown: list[str], known: list[str]) -> str:
+    """One line naming the unknown keys and, for each, the nearest existing ones."""
+    parts = []
+    for key in unknown:
+        near = difflib.get_close_matches(key, known, n=3, cutoff=0.6)
+        parts.append(f"{key} (did you mean {', '.join(near)}?)" if near else key)
+    return f"{option}: no metric {'; '.join(parts)} in this evaluation ({len(known)} keys in metrics.json)"
 
 
 @dataclass(frozen=True)
@@ -50,7 +78,7 @@ def check_max_drops(long: pd.DataFrame, drops: list[MaxDrop]) -> tuple[list[str]
     rows = long.set_index("key")
     unknown = [d.key for d in drops if d.key not in rows.index]
     if unknown:
-        raise ConfigError(f"--max-drop: unknown metric {', '.join(unknown)}; valid keys: {', '.join(rows.index)}")
+        raise ConfigError(unknown_keys_message("--max-drop", unknown, list(rows.index)))
     failed = []
     for drop in drops:
         row = rows.loc[drop.key]

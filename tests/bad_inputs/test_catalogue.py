@@ -61,3 +61,4 @@ def test_bad_input(cli, tmp_path: Path, case_file: Path, request: pytest.Fixture
     for pattern in case.expect:
         assert pattern.replace("{dir}", str(tmp_path)) in errors[0], (pattern, errors[0])
     assert snapshot(tmp_path) == before, "the failed command changed files"
+    assert case.needs_run or not run.exists(), "the failed command left an empty run folder"

@@ -43,6 +43,21 @@ def test_unknown_key_fails_with_valid_keys(cli) -> None:
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(("override", "hint"), [
+    ("+data.colums.user=x", "Did you mean data.columns"), ("++trainer.epoch=3", "Did you mean trainer.epochs"),
+    ("+foo=1", "at the top level"), ("+model.foo=1", "under 'model'"), ("+trainer.optimizer.epz=1", "trainer.optimizer"),
+])  # fmt: skip
+def test_added_keys_that_nothing_reads_fail(cli, override: str, hint: str) -> None:
+    result = cli("train", "--print-config", "model=sasrec", override)
+    assert result.exit_code == 2 and hint in result.output, result.output
+
+
+def test_added_constructor_arguments_and_overridden_keys_pass(cli) -> None:
+    result = cli("train", "--print-config", "+trainer.optimizer.eps=1e-6", "++trainer.epochs=3")
+    assert result.exit_code == 0, result.output
+    assert "eps: 1.0e-06" in result.output and "epochs: 3" in result.output
+
+
 def test_unknown_group_option_fails(cli) -> None:
     result = cli("train", "model=sasrecc")
     assert result.exit_code == 2

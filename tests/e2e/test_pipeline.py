@@ -78,8 +78,17 @@ def test_fail_under_gates(cli, trained_run: Path) -> None:
     assert ok.exit_code == 0
     failed = cli("evaluate", f"run_dir={trained_run}", "--fail-under", "test/ndcg@10=0.99")
     assert failed.exit_code == 1 and "gate failed" in failed.output
-    unknown = cli("evaluate", f"run_dir={trained_run}", "--fail-under", "test/ndcg@11=0.1")
-    assert unknown.exit_code == 2 and "test/ndcg@10" in unknown.output
+    metrics = trained_run / "metrics.json"
+    before = metrics.stat().st_mtime_ns
+    for bad in ("test/ndcg@11=0.1", "test/bogus@10=1", "ndcg@10=0.1"):  # refused before any work
+        unknown = cli("evaluate", f"run_dir={trained_run}", "--fail-under", bad)
+        assert unknown.exit_code == 2 and "e.g. test/ndcg@10" in unknown.output, unknown.output
+    drop = cli("evaluate", f"run_dir={trained_run}", "--baseline", str(trained_run), "--max-drop", "test/ndgc@10=5%")
+    assert drop.exit_code == 2 and "--max-drop test/ndgc@10" in drop.output
+    assert metrics.stat().st_mtime_ns == before, "a refused gate changed nothing"
+    # well formed but absent from this evaluation (no such segment): the nearest keys are named
+    absent = cli("evaluate", f"run_dir={trained_run}", "--fail-under", "test/shrt/ndcg@10=0.1")
+    assert absent.exit_code == 2 and "did you mean test/short/ndcg@10" in absent.output, absent.output
 
 
 def test_same_seed_same_metrics(cli, tmp_path: Path, trained_run: Path) -> None:
