@@ -3,6 +3,8 @@
 Every artifact goes through a temporary path in the same folder and a rename, so a crash never
 leaves half a file. A stage writes its whole folder under a temporary name and renames it into
 place once its manifest is written: a stage folder either is complete or does not exist.
+Files and folders end with the modes open() and mkdir() give (0o666 / 0o777 & ~umask), not the
+private 0600 / 0700 of their temporaries.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -26,6 +29,25 @@ from dynrec_cli.errors import ArtifactError
 MANIFEST = "manifest.json"
 # Bumped when a stage's artifact format changes, so old run folders are refused, not misread.
 ARTIFACT_VERSION = 1
+
+
+_UMASK: int | None = None
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process umask, read once (os.umask can only be read by setting it, so set and restore)."""
+    global _UMASK
+    with _UMASK_LOCK:
+        if _UMASK is None:
+            _UMASK = os.umask(0o077)  # stricter, not looser, for the instant it is set
+            os.umask(_UMASK)
+        return _UMASK
+
+
+def _as_created(path: Path, folder: bool = False) -> None:
+    """Give a mkstemp/mkdtemp path (0600/0700) the mode open()/mkdir() would: 0o666/0o777 & ~umask."""
+    os.chmod(path, (0o777 if folder else 0o666) & ~current_umask())
 
 
 def file_hash(path: Path, chunk: int = 1 << 20) -> str:
@@ -49,7 +71,10 @@ def config_hash(sections: Mapping[str, Any]) -> str:
 
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds."""
+    """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds.
+
+    The file gets the mode a plain open() would give it (0o666 & ~umask), not mkstemp's 0600.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -57,6 +82,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        _as_created(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -83,6 +109,7 @@ class StageFolder:
         self.final = Path(final)
         self.final.parent.mkdir(parents=True, exist_ok=True)
         self.path = Path(tempfile.mkdtemp(prefix=f".{self.final.name}.", dir=self.final.parent))
+        _as_created(self.path, folder=True)  # mkdtemp's 0700 would stay on the renamed stage folder
 
     def commit(self, manifest: dict[str, Any]) -> None:
         """Write the manifest last, then replace the old folder by the new one."""

@@ -20,7 +20,7 @@ def print_dataset_stats(stats: dict[str, Any]) -> None:
         ("events", f"{stats['events']:,}"),
         ("density", f"{stats['density']:.4%}"),
         ("train / valid / test events", " / ".join(f"{splits.get(s, 0):,}" for s in ("train", "valid", "test"))),
-        ("sequence length min / median / p90 / max", " / ".join(str(lengths.get(q, "")) for q in ("min", "median", "p90", "max"))),
+        ("sequence length min / median / p90 / max", " / ".join(f"{lengths[q]:g}" if q in lengths else "" for q in ("min", "median", "p90", "max"))),
         ("duplicates removed", f"{stats.get('duplicates_removed', 0):,}"),
         ("items without text", f"{stats.get('items_without_text', 0):,}"),
         ("cold test targets", f"{stats.get('cold_test_targets', 0):,}"),

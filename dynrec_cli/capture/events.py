@@ -50,6 +50,9 @@ def read_events(path: Path, data: DictConfig, item_ids: pd.Series) -> NewEvents:
     from dynrec_cli.data import clean
     from dynrec_cli.data.readers.generic import read_csv_log
 
+    from dynrec_cli.data.readers.tables import check_file
+
+    check_file(Path(path), "capture.events=")
     columns = OmegaConf.to_container(data.columns)
     raw = read_csv_log(Path(path), None, columns, None, None, data.sep, data.encoding)
     events = clean.filter_events(raw.events, data.min_rating, list(data.events) if data.events else None)

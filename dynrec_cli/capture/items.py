@@ -33,6 +33,9 @@ def read_new_items(path: Path, data: DictConfig, known: pd.Series) -> pd.DataFra
     from dynrec_cli.data.readers.generic import read_catalogue
     from dynrec_cli.data.text import build_item_text
 
+    from dynrec_cli.data.readers.tables import check_file
+
+    check_file(Path(path), "capture.items=")
     explicit = data.item_id_column is not None
     fields = OmegaConf.to_container(data.text_fields) if data.text_fields else None
     catalogue, fields = read_catalogue(Path(path), data.item_id_column or data.columns.item, explicit, fields, data.sep, data.encoding)

@@ -38,7 +38,8 @@ def store_view(ctx: StageContext) -> StoreView | None:
     events = events.iloc[np.argsort(events["user_idx"].to_numpy(), kind="stable")].reset_index(drop=True)
     added = store.items[store.items["new"]].reindex(columns=prepared.items.columns)
     items = pd.concat([prepared.items, added], ignore_index=True) if len(added) else prepared.items
-    view = PreparedData(events=events, items=items, users=store.users, has_time=prepared.has_time)
+    view = PreparedData(events=events, items=items, users=store.users, has_time=prepared.has_time,
+                        category_separators=prepared.category_separators)
     return StoreView(view, store.state.vectors, store.item_vectors, store.touched)
 
 

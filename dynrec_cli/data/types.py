@@ -29,6 +29,9 @@ class RawData:
         sources: every file read, for the manifest's input hashes.
         has_time: False where `time` is only the order of events (sequence formats).
         text_fields: the catalogue columns the item-text template uses, in order.
+        category_separators: catalogue column -> the separator the reader joined its values
+            with (e.g. MovieLens genres -> ", "; "" = one value per item); columns not named
+            here hold the file's own text (rank.filter's default separator, `|`).
     """
 
     events: pd.DataFrame
@@ -38,6 +41,7 @@ class RawData:
     sources: list[Path] = field(default_factory=list)
     has_time: bool = True
     text_fields: list[str] = field(default_factory=list)
+    category_separators: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -52,12 +56,15 @@ class PreparedData:
             catalogue's text columns; row i-1 describes item i.
         users: `user_idx`, `user_id` (original id, str).
         has_time: whether `time` holds real timestamps.
+        category_separators: catalogue column -> separator between its values, as the reader
+            stored them (RawData.category_separators); what rank.filter splits categories on.
     """
 
     events: pd.DataFrame
     items: pd.DataFrame
     users: pd.DataFrame
     has_time: bool
+    category_separators: dict[str, str] = field(default_factory=dict)
 
     @property
     def n_users(self) -> int:

@@ -6,6 +6,7 @@ looks an item's value up with one gather across a whole batch of users.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import numpy as np
@@ -15,6 +16,7 @@ from torch import Tensor
 
 from dynrec_cli.errors import ConfigError
 
+log = logging.getLogger(__name__)
 SECONDS_PER_DAY = 86_400.0
 
 
@@ -61,7 +63,8 @@ def allowed_items(
     Args:
         items: the prepared catalogue (`item_idx` 1..n, `item_id`, catalogue columns).
         exclude_categories: categories whose items are never recommended.
-        column: catalogue column holding an item's categories, `separator`-joined.
+        column: catalogue column holding an item's categories, `separator`-joined ("" = one
+            category per item); each category is compared with surrounding spaces stripped.
         allow_items: original item ids; None = every item.
 
     Returns:
@@ -72,8 +75,14 @@ def allowed_items(
         if column not in items.columns:
             usable = ", ".join(c for c in items.columns if c not in ("item_idx", "text", "cold"))
             raise ConfigError(f"rank.filter.category_column={column}: not a catalogue column (the catalogue has {usable})")
-        tags = items[column].fillna("").astype(str).str.split(separator, regex=False).explode().str.strip()
-        hit = tags.isin([str(c) for c in exclude_categories])
+        values = items[column].fillna("").astype(str)
+        tags = (values.str.split(separator, regex=False).explode() if separator else values).str.strip()
+        wanted = [str(c).strip() for c in exclude_categories]
+        hit = tags.isin(wanted)
+        unmatched = [c for c in wanted if c not in set(tags)]
+        if unmatched:
+            log.warning("rank.filter.exclude_categories: no item has %s in column '%s' (categories split on %r); "
+                        "check the spelling, or rank.filter.separator", ", ".join(unmatched), column, separator)
         keep &= ~hit.groupby(level=0).any().reindex(items.index, fill_value=False).to_numpy()
     if allow_items is not None:
         wanted = pd.Index([str(i) for i in allow_items])

@@ -87,8 +87,11 @@ def build_reranker(cfg: DictConfig, prepared: PreparedData, item_vecs: Tensor) -
     if "filter" in chosen:
         flt = cfg.filter
         allow = None if flt.allow_items is None else list(flt.allow_items)
+        column = str(flt.category_column)
+        # null: split as the data was stored (prepare records it per column: MovieLens genres ", ")
+        separator = str(flt.separator) if flt.separator is not None else prepared.category_separators.get(column, "|")
         reranker.allowed = features.allowed_items(
-            prepared.items, list(flt.exclude_categories or []), str(flt.category_column), str(flt.separator), allow
+            prepared.items, list(flt.exclude_categories or []), column, separator, allow
         )
     if "popularity" in chosen:
         reranker.boosts.append((features.popularity(prepared.events, prepared.n_items), -float(cfg.popularity.weight)))

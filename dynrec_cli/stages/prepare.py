@@ -103,7 +103,9 @@ def prepare(raw: RawData, data: DictConfig, seed: int) -> tuple[PreparedData, di
     items["text"], text_stats = build_item_text(items, text_fields, data.text_template)
     items["cold"] = items["item_id"].isin(cold_ids)
     table = events[["user_idx", "item_idx", "time", "split"]].copy()
-    prepared = PreparedData(events=table, items=items, users=users, has_time=raw.has_time)
+    separators = {c: s for c, s in raw.category_separators.items() if c in items.columns}
+    prepared = PreparedData(events=table, items=items, users=users, has_time=raw.has_time,
+                            category_separators=separators)
     figures = dataset_statistics(table, len(users), len(items))
     figures.update(
         duplicates_removed=duplicates,

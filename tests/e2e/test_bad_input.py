@@ -92,3 +92,43 @@ def test_failed_rerun_leaves_previous_output(cli, tmp_path: Path) -> None:
     result = prepare(cli, tmp_path, "\n".join(lines) + "\n")
     assert result.exit_code == 2
     assert (tmp_path / "run" / "prepare" / "manifest.json").read_text() == manifest
+
+
+def dated_log(dates: list[str]) -> str:
+    """The good log with its timestamps replaced by date strings (cycled over the rows)."""
+    rows = LOG.splitlines()
+    return rows[0] + "\n" + "".join(
+        f"{row.rsplit(',', 1)[0]},{dates[i % len(dates)]}\n" for i, row in enumerate(rows[1:])
+    )
+
+
+def test_day_first_dates_are_read_day_first_on_every_row(cli, tmp_path: Path) -> None:
+    import pandas as pd
+
+    # 21/06 can only be day-first; 09/01 and 03/02 must then be 9 January and 3 February, not 1 September / 2 March
+    dates = ["21/06/1996 11:11", "09/01/1995 10:00", "03/02/1995 08:30", "15/03/1995 12:00"]
+    result = prepare(cli, tmp_path, dated_log(dates))
+    assert result.exit_code == 0, result.output
+    times = set(pd.read_parquet(tmp_path / "run" / "prepare" / "events.parquet")["time"].tolist())
+    expected = {int(pd.Timestamp(d.replace("/", "-"), tz="UTC").timestamp()) for d in
+                ["1996-06-21 11:11", "1995-01-09 10:00", "1995-02-03 08:30", "1995-03-15 12:00"]}
+    assert times == expected
+
+
+def test_dates_in_both_day_month_orders_are_refused(cli, tmp_path: Path) -> None:
+    # row 2 is day-first only, row 3 month-first only: no one format reads the column
+    result = prepare(cli, tmp_path, dated_log(["21/06/1996 11:11", "06/22/1996 11:11", "23/06/1996 11:11"]))
+    assert_clean_failure(result, tmp_path, "log.csv", "row 3", "column 'timestamp'", "06/22/1996 11:11",
+                         "one date format", "ISO 8601")
+
+
+def test_dates_with_no_telling_day_are_refused_as_ambiguous(cli, tmp_path: Path) -> None:
+    # every day <= 12: 01/01 is the same either way, 09/01 is 9 January or 1 September
+    result = prepare(cli, tmp_path, dated_log(["01/01/1995 10:00", "09/01/1995 10:00", "03/02/1995 08:30"]))
+    assert_clean_failure(result, tmp_path, "log.csv", "row 3", "column 'timestamp'", "09/01/1995 10:00",
+                         "ambiguous day/month order", "ISO 8601")
+
+
+def test_impossible_date_is_still_refused(cli, tmp_path: Path) -> None:
+    result = prepare(cli, tmp_path, dated_log(["2001-02-01 10:00", "2001-02-30 10:00"]))
+    assert_clean_failure(result, tmp_path, "log.csv", "row 3", "column 'timestamp'", "2001-02-30")

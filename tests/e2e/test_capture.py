@@ -135,10 +135,15 @@ def _bad_events(run: Path, tmp_path: Path, case: str) -> tuple[list[str], str]:
         return [], "older than user"
     if case == "another run":
         return [f"capture.store={tmp_path / 'foreign'}"], "another run"
+    if case == "missing file":
+        (tmp_path / "events.csv").unlink()
+        return [], "file not found (check capture.events=)"
+    if case == "missing items file":
+        return [f"capture.items={tmp_path / 'none.csv'}"], "file not found (check capture.items=)"
     return [], "model hash does not match"
 
 
-@pytest.mark.parametrize("case", ["unknown item", "late event", "another run", "model hash"])
+@pytest.mark.parametrize("case", ["unknown item", "late event", "another run", "model hash", "missing file", "missing items file"])
 def test_bad_input_exits_2_and_leaves_the_store_as_it_was(cli, run: Path, tmp_path: Path, case: str) -> None:
     store = tmp_path / "store"
     events_file(run, tmp_path / "first.csv", n=10, seed=5)
@@ -202,6 +207,7 @@ def test_new_item_from_text_is_recommended_without_retraining(cli, run: Path, tm
 
 def test_id_only_model_cannot_add_items(cli, tmp_path: Path) -> None:
     pd.DataFrame({"item_id": ["new-film"], "text": ["A film"]}).to_csv(tmp_path / "catalogue.csv", index=False)
+    assert cli("finetune", f"run_dir={tmp_path / 'pop'}", "model=pop").exit_code == 0  # capture needs a trained run
     result = cli("capture", f"run_dir={tmp_path / 'pop'}", "model=pop", f"capture.items={tmp_path / 'catalogue.csv'}")
     assert result.exit_code == 2, result.output
     assert "cannot rank items it never saw" in " ".join(result.output.split())

@@ -21,6 +21,7 @@ K = 10
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny SASRec run up to `rank`, shared by the tests of this module."""
     run = tmp_path_factory.mktemp("rank") / "sas"
+    run_from_repo("finetune", f"run_dir={run}", *TINY_SASREC)  # rank refuses a run_dir with no trained model
     run_from_repo("rank", f"run_dir={run}", *TINY_SASREC)
     return run
 
@@ -79,12 +80,26 @@ def test_freshness_boost_recommends_more_recent_items(cli, run_dir: Path) -> Non
 
 def test_category_filter_removes_every_item_of_the_category(cli, run_dir: Path) -> None:
     items = pd.read_parquet(run_dir / "prepare" / "items.parquet").assign(item_id=lambda t: t["item_id"].astype(str))
-    drama = set(items.loc[items["genres"].str.split("|").apply(lambda g: "Drama" in g), "item_id"])
+    drama = set(items.loc[items["genres"].str.split(", ").apply(lambda g: "Drama" in g), "item_id"])  # as stored
     plain = rank(cli, run_dir)
     assert plain["item_id"].isin(drama).any()  # the test can fail: dramas are recommended without the filter
     filtered = rank(cli, run_dir, "rank.strategies=[filter]", "rank.filter.exclude_categories=[Drama]")
     assert not filtered["item_id"].isin(drama).any()
     assert filtered.groupby("user_id").size().eq(K).all()  # filtered at retrieval: lists stay full
+
+
+def test_readme_genre_filter_leaves_no_item_of_the_genre(cli, run_dir: Path) -> None:
+    """The example of README.md / docs/ranking.md on the sample, whose genres are stored "Action, Horror"."""
+    items = pd.read_parquet(run_dir / "prepare" / "items.parquet").assign(item_id=lambda t: t["item_id"].astype(str))
+    horror = set(items.loc[items["genres"].str.contains("Horror", regex=False), "item_id"])
+    assert rank(cli, run_dir)["item_id"].isin(horror).any()  # horror films are recommended without the filter
+    filtered = rank(cli, run_dir, "rank.strategies=[filter,popularity,mmr]", "rank.filter.exclude_categories=[Horror]")
+    assert not filtered["item_id"].isin(horror).any()
+    assert filtered.groupby("user_id").size().eq(K).all()
+    # an explicit separator still wins: split on "|", no stored genre list is exactly "Horror"
+    explicit = rank(cli, run_dir, "rank.strategies=[filter]", "rank.filter.exclude_categories=[Horror]",
+                    "rank.filter.separator=|")
+    assert explicit["item_id"].isin(horror).any()
 
 
 def test_allow_list_keeps_only_listed_items_and_still_excludes_seen(cli, run_dir: Path) -> None:

@@ -21,6 +21,9 @@ GENRES_100K = ["unknown", "Action", "Adventure", "Animation", "Children's", "Com
                "Romance", "Sci-Fi", "Thriller", "War", "Western"]
 ITEM_NAMES_100K = ["item", "title", "release date", "video release date", "IMDb URL"] + GENRES_100K
 NO_GENRES = "(no genres listed)"
+# How the genres field is stored ("Action, Horror": it reads well in item text); recorded in
+# RawData.category_separators so rank.filter splits genres the same way.
+GENRE_SEPARATOR = ", "
 # "Heat (1995)" -> "Heat", "1995"; also "(2006-2007)" ranges and trailing spaces.
 TITLE_YEAR = r"^(?P<title>.*?)\s*\((?P<year>\d{4})[^()]*\)\s*$"
 
@@ -84,7 +87,7 @@ def _read_100k(path: Path, encoding: str | None) -> RawData:
     movies = read_table(items_path, sep="|", header=False, names=ITEM_NAMES_100K,
                         encoding=encoding or "latin-1")
     flags = movies[GENRES_100K] == "1"
-    genres = flags.apply(lambda row: ", ".join(g for g, on in zip(GENRES_100K, row) if on), axis=1)
+    genres = flags.apply(lambda row: GENRE_SEPARATOR.join(g for g, on in zip(GENRES_100K, row) if on), axis=1)
     text = _split_year(movies["title"]).assign(genres=genres)[["title", "genres", "year"]]
     return _raw(events, movies["item"], text, None, [events_path, items_path])
 
@@ -108,7 +111,7 @@ def _raw(events: pd.DataFrame, item: pd.Series, text: pd.DataFrame, tag_text: pd
         text = text.assign(tags=item.map(tag_text).fillna(""))
         fields.append("tags")
     return RawData(events, items_frame(item, text), events_path, items_path, sources,
-                   text_fields=fields)
+                   text_fields=fields, category_separators={"genres": GENRE_SEPARATOR})
 
 
 def _split_year(titles: pd.Series) -> pd.DataFrame:
@@ -118,7 +121,7 @@ def _split_year(titles: pd.Series) -> pd.DataFrame:
 
 
 def _genres(genres: pd.Series) -> pd.Series:
-    return genres.where(genres != NO_GENRES, "").str.replace("|", ", ", regex=False)
+    return genres.where(genres != NO_GENRES, "").str.replace("|", GENRE_SEPARATOR, regex=False)
 
 
 def _tag_text(tags: pd.DataFrame, path: Path) -> pd.Series:

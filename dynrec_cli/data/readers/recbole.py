@@ -44,9 +44,9 @@ def read_recbole(path: Path, encoding: str | None = None) -> RawData:
     item_file = inter.with_suffix(".item")
     if not item_file.exists():
         return RawData(events, None, inter, None, [inter], has_time=has_time)
-    catalogue, fields = _read_items(item_file, encoding)
+    catalogue, fields, separators = _read_items(item_file, encoding)
     return RawData(events, catalogue, inter, item_file, [inter, item_file], has_time=has_time,
-                   text_fields=fields)
+                   text_fields=fields, category_separators=separators)
 
 
 def _find_inter(path: Path) -> Path:
@@ -81,10 +81,13 @@ def read_atomic(path: Path, encoding: str | None) -> tuple[pd.DataFrame, dict[st
     return df, dict(zip(names, types))
 
 
-def _read_items(path: Path, encoding: str | None) -> tuple[pd.DataFrame, list[str]]:
+def _read_items(path: Path, encoding: str | None) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
+    """The catalogue, its text fields, and each field's value separator (token_seq: a space,
+    as RecBole splits them; token: "" = one value)."""
     df, types = read_atomic(path, encoding)
     require_columns(df, path, {"item_id field": ITEM_ID})
     item = ids(df[ITEM_ID], path, ITEM_ID)
     unique_ids(item, path, ITEM_ID)
     fields = [c for c in df.columns if c != ITEM_ID and types[c] in TEXT_TYPES]
-    return items_frame(item, df[fields]), fields
+    separators = {c: " " if types[c] == "token_seq" else "" for c in fields}
+    return items_frame(item, df[fields]), fields, separators

@@ -47,7 +47,7 @@ def read_table(
         DataError: missing, empty, undecodable or ragged file, or duplicate column names.
     """
     path = Path(path)
-    _check_file(path)
+    check_file(path)
     if path.suffix.lower() in PARQUET:
         return _read_parquet(path)
     sep = sep or SEPARATORS.get(path.suffix.lower(), ",")
@@ -80,7 +80,7 @@ def read_text(path: Path, encoding: str | None = None) -> str:
         DataError: missing, empty or undecodable file (naming the line of the bad byte).
     """
     path = Path(path)
-    _check_file(path)
+    check_file(path)
     encoding = encoding or "utf-8-sig"
     try:
         return path.read_bytes().decode(encoding)
@@ -106,10 +106,10 @@ def require_columns(df: pd.DataFrame, path: Path, needed: dict[str, str | None])
                             fix=f"set {role}= to one of those columns")
 
 
-def _check_file(path: Path) -> None:
+def check_file(path: Path, key: str = "data.interactions= and data.items= (format csv) or data.path= (presets)") -> None:
+    """Refuse a missing, folder or empty path before any reading; `key`: the option naming it."""
     if not path.exists():
-        raise DataError(path, "file not found", fix="check data.interactions= and data.items= "
-                        "(format csv) or data.path= (presets)")
+        raise DataError(path, "file not found", fix=f"check {key}")
     if path.is_dir():
         raise DataError(path, "is a folder, expected a file")
     if path.stat().st_size == 0:
@@ -166,6 +166,11 @@ def _decode_error(path: Path, encoding: str, err: UnicodeDecodeError) -> DataErr
         offset = err.start
     except UnicodeDecodeError as full:
         offset = full.start
+    if data.startswith(b"PAR1"):
+        return DataError(path, f"is a Parquet file, but its name ends in {path.suffix}", row=1,
+                         fix="rename it to .parquet")
+    if data.startswith(b"\x1f\x8b"):
+        return DataError(path, "is gzip-compressed", row=1, fix=f"name it {path.name}.gz or decompress it")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" and Notepad's "Unicode"
         return DataError(path, "starts with a UTF-16 byte-order mark, not UTF-8", row=1,
                          fix="set data.encoding=utf-16 or save the file as UTF-8")
