@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -118,7 +119,12 @@ def _first_missing(cfg: DictConfig, parts: list[str]) -> tuple[str, str, list[st
 
 def _one_line(exc: Exception) -> str:
     text = " ".join(str(exc).split())
-    return text.replace("\n", " ")
+    missing = re.search(r"Could not find '([^'/]+)/([^']+)' Available options in '[^']+': (.*?) Config search path", text)
+    if missing:  # an unknown option of a config group: name the public choices, not Hydra's search path
+        group, option, choices = missing.groups()
+        public = [c for c in choices.split() if not c.startswith("_")]
+        return f"unknown {group}={option}; choose one of: {', '.join(public)} (or add {group}/{option}.yaml with --config-dir)"
+    return text
 
 
 def run_sweep(

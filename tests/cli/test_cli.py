@@ -61,7 +61,10 @@ def test_added_constructor_arguments_and_overridden_keys_pass(cli) -> None:
 def test_unknown_group_option_fails(cli) -> None:
     result = cli("train", "model=sasrecc")
     assert result.exit_code == 2
-    assert "sasrec" in result.output and "Traceback" not in result.output
+    assert "unknown model=sasrecc; choose one of: dynrec, gru4rec, pop, sasrec, zeroshot" in " ".join(result.output.split())
+    assert "Traceback" not in result.output and "search path" not in result.output
+    data = cli("train", "data=nosuch")
+    assert data.exit_code == 2 and "_common" not in data.output and "sample" in data.output
 
 
 def test_wrong_type_fails(cli) -> None:
