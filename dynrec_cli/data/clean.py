@@ -156,6 +156,7 @@ def check_catalogue(
     items: pd.DataFrame,
     items_path: str | Path,
     allow_missing: bool = False,
+    events_path: str | Path | None = None,
 ) -> np.ndarray:
     """Find the logged items that the catalogue does not describe.
 
@@ -164,6 +165,7 @@ def check_catalogue(
         items: the catalogue (`item` column).
         items_path: the catalogue file, for the message.
         allow_missing: return the missing ids instead of raising.
+        events_path: the event log, named with the row of the first missing item's event.
 
     Returns:
         The missing item ids, in order of first appearance in the log (empty if none). The
@@ -175,14 +177,12 @@ def check_catalogue(
     missing_rows = ~events[ITEM].isin(items[ITEM]).to_numpy()
     missing = pd.unique(events[ITEM].to_numpy()[missing_rows])
     if len(missing) and not allow_missing:
-        where = ""
-        if ROW in events.columns:
-            where = f" (events row {int(events[ROW].to_numpy()[missing_rows][0])})"
+        log = Path(events_path).name if events_path is not None else "the event log"
+        where = f", in {log}" + (f" row {int(events[ROW].to_numpy()[missing_rows][0])}" if ROW in events.columns else "")
         raise DataError(
             items_path,
-            f"{len(missing)} item(s) in the event log are not in the catalogue, "
+            f"{len(missing)} item id(s) of the event log are not in this catalogue; "
             f"the first is '{missing[0]}'{where}",
-            column=ITEM,
             fix="add them to the catalogue, or set data.allow_missing_items=true "
             "to keep them with empty text",
         )

@@ -7,6 +7,7 @@ masks of the first run; runs on the same split have the same segments).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,9 +19,11 @@ from dynrec_cli.errors import ArtifactError, ConfigError
 from dynrec_cli.evaluation.extended import SEGMENT_PREFIX
 from dynrec_cli.evaluation.significance import paired_bootstrap
 
+log = logging.getLogger(__name__)
 PER_USER = Path("evaluate") / "per_user.parquet"
 SPLIT_FILES = ("events.parquet", "users.parquet", "items.parquet")  # prepare outputs that fix the split
 ALL = "all"  # segment name of the whole split
+PROTOCOL_KEYS = ("exclude_history", "protocol")  # eval keys under which the same model scores differently
 
 
 @dataclass
@@ -28,6 +31,7 @@ class EvaluatedRun:
     path: Path
     per_user: pd.DataFrame
     split_hash: str
+    protocol: dict[str, object]  # the eval keys that change what a figure means (PROTOCOL_KEYS)
 
 
 def load_run(path: Path) -> EvaluatedRun:
@@ -42,7 +46,22 @@ def load_run(path: Path) -> EvaluatedRun:
     if prepare is None:
         raise ArtifactError(f"{path / 'prepare'}: missing (the run's prepared data set is needed to check the split)")
     split_hash = "|".join(prepare["outputs"].get(name, "") for name in SPLIT_FILES)
-    return EvaluatedRun(path, pd.read_parquet(path / PER_USER), split_hash)
+    evaluated = (artifacts.load_manifest(path / "evaluate") or {}).get("config", {}).get("eval", {})
+    protocol = {key: evaluated.get(key) for key in PROTOCOL_KEYS}
+    return EvaluatedRun(path, pd.read_parquet(path / PER_USER), split_hash, protocol)
+
+
+def protocol_warnings(runs: list[EvaluatedRun]) -> list[str]:
+    """One line per run evaluated under other rules than the first (e.g. history not excluded):
+    its figures still pair user by user, but a difference then mixes model and protocol."""
+    base = runs[0]
+    lines = []
+    for run in runs[1:]:
+        differ = [f"eval.{k}={run.protocol[k]} where {base.path} has {base.protocol[k]}" for k in PROTOCOL_KEYS
+                  if run.protocol[k] != base.protocol[k]]
+        if differ:
+            lines.append(f"{run.path}: evaluated with {'; '.join(differ)}: its differences mix model and protocol")
+    return lines
 
 
 def check_same_split(runs: list[EvaluatedRun], allow: bool) -> None:
@@ -96,6 +115,8 @@ def compare_runs(paths: list[Path], allow_different_splits: bool, resamples: int
         raise ConfigError("compare: give at least two run folders, e.g. `dynrec compare runs/a runs/b`")
     runs = [load_run(p) for p in paths]
     check_same_split(runs, allow_different_splits)
+    for line in protocol_warnings(runs):
+        log.warning(line)
     rows = [row for run in runs[1:] for row in paired_rows(runs[0], run, resamples, confidence, seed)]
     return pd.DataFrame(rows)
 

@@ -79,7 +79,7 @@ def prepare(raw: RawData, data: DictConfig, seed: int) -> tuple[PreparedData, di
     events, duplicates = clean.drop_duplicate_events(events)
     missing = []
     if raw.items is not None:
-        missing = clean.check_catalogue(events, raw.items, raw.items_path, bool(data.allow_missing_items))
+        missing = clean.check_catalogue(events, raw.items, raw.items_path, bool(data.allow_missing_items), raw.events_path)
     events = clean.kcore(events, int(data.min_user_interactions), int(data.min_item_interactions))
     _require_events(
         events,

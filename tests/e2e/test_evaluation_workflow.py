@@ -149,3 +149,13 @@ def test_bf16_evaluation_ranks_close_to_fp32(cli, sasrec: Path, tmp_path: Path) 
     assert bf16["test/recall@10"] == pytest.approx(fp32["test/recall@10"], abs=0.02)
     refused = cli("evaluate", f"run_dir={copy}", "eval.precision=int8")
     assert refused.exit_code == 2 and "eval.precision=int8" in refused.output
+
+
+def test_compare_warns_when_the_evaluation_protocol_differs(cli, pop: Path, tmp_path: Path) -> None:
+    other = tmp_path / "pop-with-history"
+    shutil.copytree(pop, other)
+    assert cli("evaluate", f"run_dir={other}", "eval.exclude_history=false").exit_code == 0
+    result = cli("compare", pop, other, "--out", tmp_path, "eval.compare.resamples=100")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "evaluated with eval.exclude_history=False where" in said and "mix model and protocol" in said

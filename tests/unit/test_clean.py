@@ -133,8 +133,8 @@ def test_id_maps_give_uncatalogued_items_empty_text() -> None:
 def test_missing_catalogue_items_name_the_file_first_id_and_count() -> None:
     events = make_events([("u", "a", 1), ("u", "q", 2), ("v", "r", 1), ("v", "q", 2)])
     catalogue = pd.DataFrame({"item": ["a"], "title": ["A"]})
-    with pytest.raises(DataError, match=r"items\.csv.*2 item\(s\).*'q'.*allow_missing_items=true"):
-        check_catalogue(events, catalogue, "data/items.csv")
+    with pytest.raises(DataError, match=r"items\.csv.*2 item id\(s\).*'q', in log\.csv row \d+.*allow_missing_items=true"):
+        check_catalogue(events.assign(row=range(2, 6)), catalogue, "data/items.csv", events_path="data/log.csv")
     missing = check_catalogue(events, catalogue, "data/items.csv", allow_missing=True)
     assert list(missing) == ["q", "r"]
     assert len(check_catalogue(events, pd.DataFrame({"item": ["a", "q", "r"]}), "x")) == 0
