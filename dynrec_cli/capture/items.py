@@ -40,7 +40,7 @@ def read_new_items(path: Path, data: DictConfig, known: pd.Series) -> pd.DataFra
     fields = OmegaConf.to_container(data.text_fields) if data.text_fields else None
     catalogue, fields = read_catalogue(Path(path), data.item_id_column or data.columns.item, explicit, fields, data.sep, data.encoding)
     fresh = catalogue[~catalogue["item"].isin(known.astype(str))].reset_index(drop=True)
-    text, _ = build_item_text(fresh, fields, data.text_template)
+    text, _ = build_item_text(fresh, fields, data.text_template, path)
     return fresh.drop(columns="item").assign(item_id=fresh["item"].astype(str), text=text.astype(str))
 
 

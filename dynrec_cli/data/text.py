@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from string import Formatter
 
 import numpy as np
@@ -14,7 +16,7 @@ _ID_COLUMNS = ("item", "item_id", "item_idx")
 
 
 def build_item_text(
-    items: pd.DataFrame, fields: list[str], template: str | None
+    items: pd.DataFrame, fields: list[str], template: str | None, source: str | Path | None = None
 ) -> tuple[pd.Series, dict[str, float]]:
     """Build one text per item.
 
@@ -26,6 +28,7 @@ def build_item_text(
         items: the item table, one row per item, with text columns (NaN reads as empty).
         fields: the columns joined when there is no template.
         template: a `str.format` template naming columns, or None.
+        source: the catalogue file, named in the error for a missing field.
 
     Returns:
         (n_items,) str texts aligned with `items`, and stats
@@ -35,7 +38,7 @@ def build_item_text(
         ConfigError: a field or template placeholder is not a column of `items`.
     """
     names = _template_fields(template) if template is not None else list(fields)
-    _check_fields(items, names, "template" if template is not None else "text_fields")
+    _check_fields(items, names, "data.text_template" if template is not None else "data.text_fields", source)
     values = {name: _clean(items[name]) for name in names}
     if template is None:
         text = _join(values, items.index)
@@ -65,12 +68,13 @@ def _template_fields(template: str) -> list[str]:
     return list(dict.fromkeys(name.split(".")[0].split("[")[0] for name in names))
 
 
-def _check_fields(items: pd.DataFrame, names: list[str], what: str) -> None:
+def _check_fields(items: pd.DataFrame, names: list[str], what: str, source: str | Path | None) -> None:
     unknown = [name for name in names if name not in items.columns]
     if unknown:
         available = [c for c in items.columns if c not in _ID_COLUMNS]
+        catalogue = f"the catalogue {source}" if source is not None else "the catalogue"
         raise ConfigError(
-            f"item-text {what} uses {unknown[0]!r}, which the catalogue does not have; "
+            f"{what} uses {unknown[0]!r}, which {catalogue} does not have; "
             f"available fields: {', '.join(map(str, available)) or '(none)'}"
         )
 

@@ -100,7 +100,7 @@ def prepare(raw: RawData, data: DictConfig, seed: int) -> tuple[PreparedData, di
     text_fields = [c for c in items.columns if c not in ("item_idx", "item_id")]
     if raw.text_fields:
         text_fields = [c for c in raw.text_fields if c in text_fields]
-    items["text"], text_stats = build_item_text(items, text_fields, data.text_template)
+    items["text"], text_stats = build_item_text(items, text_fields, data.text_template, raw.items_path)
     items["cold"] = items["item_id"].isin(cold_ids)
     table = events[["user_idx", "item_idx", "time", "split"]].copy()
     separators = {c: s for c, s in raw.category_separators.items() if c in items.columns}
