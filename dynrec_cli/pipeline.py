@@ -16,7 +16,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from dynrec_cli import artifacts
-from dynrec_cli.errors import ArtifactError
+from dynrec_cli.errors import ArtifactError, ConfigError
 from dynrec_cli.runtime import reuse_freed_memory
 from dynrec_cli.stages import STAGES, StageContext
 from dynrec_cli.training import distributed
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 METRICS_FILE = "metrics.json"
 # verbs that work on a trained model: given an explicit run_dir=, it must hold one (see run_task)
 NEEDS_TRAINED_RUN = ("capture", "rank", "evaluate")
+TRAINED_STAGES = ("prepare", "pretrain", "finetune")  # what those verbs read and never redo
 # why a run folder cannot be created or written: said in one line (exit 2), never a traceback
 _UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
 
@@ -67,12 +68,15 @@ def run_task(
     if OmegaConf.select(cfg, "runtime.reuse_freed_memory", default=True):
         reuse_freed_memory()
     with distributed.session():  # under torchrun: join the process group; else a no-op
-        if require_trained and cfg.run_dir and verb in NEEDS_TRAINED_RUN:
+        trained = bool(require_trained and cfg.run_dir and verb in NEEDS_TRAINED_RUN)
+        if trained:
             distributed.on_main(lambda: _require_trained_run(Path(cfg.run_dir), verb))
         # one run folder for all ranks; `created`: the top folder this command made (else None)
         run_dir, created = distributed.on_main(lambda: _open_run_dir(cfg, verb))
         ctx = StageContext(cfg=cfg, run_dir=run_dir)
         log.info("run folder: %s", run_dir)
+        if trained:
+            distributed.on_main(lambda: _refuse_retraining(ctx, verb))
         try:
             with _recording(run_dir, cfg, overrides):
                 for name in stages_for(verb):
@@ -102,6 +106,42 @@ def _require_trained_run(run_dir: Path, verb: str) -> None:
             f"run_dir={run_dir}: no trained run ({what}); train one first "
             f"(dynrec train run_dir={run_dir} ...), then run dynrec {verb} on it"
         )
+
+
+def _refuse_retraining(ctx: StageContext, verb: str) -> None:
+    """capture, rank and evaluate read a trained run: an override or an input file that would
+    redo one of its training stages is refused, never acted on (a silent retrain would also
+    orphan the run's interest store)."""
+    for name in [n for n in stages_for(verb) if n in TRAINED_STAGES]:
+        stage, manifest = STAGES[name], artifacts.load_manifest(ctx.run_dir / name)
+        sections = stage.config_sections(ctx.cfg)
+        retrain = f"drop them, or retrain with them: dynrec train run_dir={ctx.run_dir} ..."
+        if manifest is None:
+            raise ArtifactError(f"run_dir={ctx.run_dir}: no {name} stage; train the run first (dynrec train run_dir={ctx.run_dir})")
+        if manifest["config_hash"] != artifacts.config_hash(sections):
+            now = {k: OmegaConf.to_container(v, resolve=True) if isinstance(v, DictConfig) else v for k, v in sections.items()}
+            changed = _changed_keys(manifest.get("config", {}), now)
+            raise ConfigError(
+                f"run_dir={ctx.run_dir}: {'; '.join(changed[:4]) or 'the config'} would redo its {name} stage, and "
+                f"dynrec {verb} never retrains a run: {retrain}"
+            )
+        if manifest["inputs"] != stage.inputs(ctx):
+            raise ArtifactError(
+                f"run_dir={ctx.run_dir}: the {name} stage's inputs changed since it ran (a data file, or an "
+                f"earlier stage), and dynrec {verb} never retrains a run: retrain with dynrec train run_dir={ctx.run_dir}"
+            )
+
+
+def _changed_keys(trained: dict[str, Any], now: dict[str, Any], prefix: str = "") -> list[str]:
+    """'key: trained value -> new value' for every leaf that differs between two config trees."""
+    out = []
+    for key in sorted(set(trained) | set(now), key=str):
+        old, new = trained.get(key), now.get(key)
+        if isinstance(old, dict) and isinstance(new, dict):
+            out += _changed_keys(old, new, f"{prefix}{key}.")
+        elif old != new:
+            out.append(f"{prefix}{key}={new!r} (trained with {old!r})")
+    return out
 
 
 def _open_run_dir(cfg: DictConfig, verb: str) -> tuple[Path, Path | None]:

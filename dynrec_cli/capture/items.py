@@ -24,21 +24,26 @@ from dynrec_cli.errors import ArtifactError, ConfigError
 log = logging.getLogger(__name__)
 
 
-def read_new_items(path: Path, data: DictConfig, known: pd.Series) -> pd.DataFrame:
+def read_new_items(path: Path, data: DictConfig, known: pd.Series, id_column: str | None = None) -> pd.DataFrame:
     """Catalogue rows whose id the store does not know: item_id, text and the catalogue's columns
     (title, genres, ... for rank's titles and filters).
 
-    The text is built as `prepare` builds it (data.text_fields, data.text_template).
+    The text is built from the columns as `prepare` joins them (data.text_fields,
+    data.text_template); a preset's own cleaning of its raw files is not applied.
+    id_column: capture.item_id_column, the file's id column; None = data.item_id_column, else
+    data.columns.item (or item_id).
     """
     from dynrec_cli.data.readers.generic import read_catalogue
+    from dynrec_cli.data.readers.tables import check_file
     from dynrec_cli.data.text import build_item_text
 
-    from dynrec_cli.data.readers.tables import check_file
-
     check_file(Path(path), "capture.items=")
-    explicit = data.item_id_column is not None
+    column = id_column or data.item_id_column
     fields = OmegaConf.to_container(data.text_fields) if data.text_fields else None
-    catalogue, fields = read_catalogue(Path(path), data.item_id_column or data.columns.item, explicit, fields, data.sep, data.encoding)
+    catalogue, fields = read_catalogue(
+        Path(path), column or data.columns.item, column is not None, fields, data.sep, data.encoding,
+        key="capture.item_id_column",
+    )
     fresh = catalogue[~catalogue["item"].isin(known.astype(str))].reset_index(drop=True)
     text, _ = build_item_text(fresh, fields, data.text_template, path)
     return fresh.drop(columns="item").assign(item_id=fresh["item"].astype(str), text=text.astype(str))

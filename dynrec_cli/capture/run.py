@@ -100,7 +100,7 @@ def _new_items(ctx: StageContext, store: stores.InterestStore, model: torch.nn.M
     from dynrec_cli.capture.items import encode_new_items, read_new_items, require_text_view
 
     require_text_view(model, str(ctx.cfg.model._target_).rsplit(".", 1)[-1].lower())
-    rows = read_new_items(Path(ctx.cfg.capture["items"]), ctx.cfg.data, store.items["item_id"])
+    rows = read_new_items(Path(ctx.cfg.capture["items"]), ctx.cfg.data, store.items["item_id"], ctx.cfg.capture.item_id_column)
     if rows.empty:
         log.info("[capture] %s: every item is already in the store", ctx.cfg.capture["items"])
         return None

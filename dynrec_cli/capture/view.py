@@ -45,6 +45,9 @@ def store_view(ctx: StageContext) -> StoreView | None:
 
 def captured_users(view: StoreView | None) -> np.ndarray:
     """rank.users=captured: the users the last capture touched."""
-    if view is None or not len(view.touched):
+    if view is None:
         raise ConfigError("rank.users=captured: no capture has touched any user in this run (dynrec capture run_dir=DIR capture.events=FILE)")
+    if not len(view.touched):
+        raise ConfigError("rank.users=captured: the last capture applied no event (every one skipped or already applied), "
+                          "so it touched no user; name them instead: rank.users=[id,...]")
     return view.touched

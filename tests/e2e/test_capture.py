@@ -177,6 +177,13 @@ def test_late_events_can_be_skipped_and_counted(cli, run: Path, tmp_path: Path) 
     assert result.exit_code == 0, result.output
     figures = json.loads((store / "captures" / "001" / "manifest.json").read_text())["figures"]
     assert figures["skipped_late"] == 1 and figures["applied_now"] == 19
+    # a second capture whose only event is late applies nothing: `captured` says so, not "no capture"
+    frame.iloc[[5]].to_csv(tmp_path / "late.csv", index=False)
+    late = cli("capture", f"run_dir={run}", f"capture.events={tmp_path / 'late.csv'}", f"capture.store={store}",
+               "capture.late_events=skip")
+    assert late.exit_code == 0, late.output
+    ranked = cli("rank", f"run_dir={run}", "rank.users=captured", f"capture.store={store}")
+    assert ranked.exit_code == 2 and "the last capture applied no event" in " ".join(ranked.output.split()), ranked.output
 
 
 def test_new_item_from_text_is_recommended_without_retraining(cli, run: Path, tmp_path: Path) -> None:
@@ -252,3 +259,20 @@ def test_batched_replay_states_equal_event_by_event_capture(run: Path) -> None:
         for row in rows:  # the state before each test event, then capture that event
             torch.testing.assert_close(state.vectors[0], batched[row], atol=1e-5, rtol=1e-5)
             apply_one(state, encoder, 0, int(replay.targets[row]), int(replay.times[row]))
+
+
+def test_catalogue_with_its_own_id_column_and_keys_that_would_retrain(cli, run: Path, tmp_path: Path) -> None:
+    store = f"capture.store={tmp_path / 'store'}"
+    pd.DataFrame({"movieId": ["film-a", "film-b"], "text": ["a quiet drama", "a loud comedy"]}).to_csv(
+        tmp_path / "films.csv", index=False)
+    missing = cli("capture", f"run_dir={run}", f"capture.items={tmp_path / 'films.csv'}", store)
+    assert missing.exit_code == 2 and "capture.item_id_column" in missing.output, missing.output
+    # the prepare key would re-prepare and retrain the run (and orphan its store): refused, nothing redone
+    before = (run / "finetune" / "manifest.json").read_bytes()
+    retrain = cli("capture", f"run_dir={run}", f"capture.items={tmp_path / 'films.csv'}", "data.item_id_column=movieId", store)
+    assert retrain.exit_code == 2, retrain.output
+    assert "data.item_id_column='movieId' (trained with None) would redo its prepare stage" in " ".join(retrain.output.split())
+    assert (run / "finetune" / "manifest.json").read_bytes() == before
+    added = cli("capture", f"run_dir={run}", f"capture.items={tmp_path / 'films.csv'}", "capture.item_id_column=movieId", store)
+    assert added.exit_code == 0, added.output
+    assert "2 new items added" in " ".join(added.output.split()) and "[finetune] up to date" in added.output

@@ -74,6 +74,7 @@ def read_catalogue(
     text_fields: list[str] | None,
     sep: str | None,
     encoding: str | None,
+    key: str = "data.item_id_column",
 ) -> tuple[pd.DataFrame, list[str]]:
     """Read an item catalogue.
 
@@ -84,6 +85,7 @@ def read_catalogue(
         text_fields: the text columns to keep; None means every string column but the id.
         sep: field separator; None picks it from the extension.
         encoding: text encoding; None means UTF-8.
+        key: the option that names the id column, for the error on a missing one.
 
     Returns:
         RawData's items frame and its text fields.
@@ -91,7 +93,7 @@ def read_catalogue(
     df = read_table(path, sep=sep, encoding=encoding)
     if not explicit and id_column not in df.columns:
         id_column = "item_id"
-    require_columns(df, path, {"data.item_id_column": id_column})
+    require_columns(df, path, {key: id_column})
     if text_fields is None:
         text_fields = [c for c in df.columns if c != id_column and _is_text(df[c])]
     for field in text_fields:
