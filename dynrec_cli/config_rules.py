@@ -113,8 +113,15 @@ RULES: dict[str, Range | Choice | Flag] = {
     "eval.exclude_history": Flag(),
     "eval.precision": Choice(("auto", "fp32", "bf16", "fp16")),
     "runtime.reuse_freed_memory": Flag(),
+    "eval.report": Flag(),
     "rank.k": COUNT,
     "rank.exclude_seen": Flag(),
+    "rank.explain": Flag(),
+    # checked whether or not rank.strategies uses them: a bad value waits for no one to switch it on
+    "rank.mmr.lambda": Range(0, 1),
+    "rank.freshness.half_life_days": POSITIVE,
+    "rank.freshness.by": Choice(("first", "last")),
+    "rank.faiss.kind": Choice(("ivf", "hnsw", "flat")),
     "rank.format": Choice(("parquet", "csv", "jsonl")),
     "rank.index": Choice(("exact", "faiss")),
 }
@@ -139,6 +146,9 @@ def _check_pairs(cfg: DictConfig) -> None:
     valid, test = OmegaConf.select(cfg, "data.temporal.valid"), OmegaConf.select(cfg, "data.temporal.test")
     if OmegaConf.select(cfg, "data.split") == "temporal" and (valid <= 1) == (test <= 1) and valid > test:
         raise ConfigError(f"data.temporal.valid={valid} comes after data.temporal.test={test}: valid must be <= test")
+    k, candidates = OmegaConf.select(cfg, "rank.k"), OmegaConf.select(cfg, "rank.candidates")
+    if OmegaConf.select(cfg, "rank.strategies") and isinstance(k, int) and isinstance(candidates, int) and candidates < k:
+        raise ConfigError(f"rank.candidates={candidates} is below rank.k={k}: the strategies re-rank a pool of at least k items")
     splits = OmegaConf.select(cfg, "eval.splits")
     if isinstance(splits, ListConfig) and (not splits or not set(splits) <= {"valid", "test"}):
         raise ConfigError(f"eval.splits={list(splits)}: a non-empty list of valid, test")

@@ -62,7 +62,12 @@ _command(
     "gru4rec) need no language model: the stage records that and passes.",
 )
 _command("finetune", "Train the model (`model=`; the adapter for language-model models) with early stopping.")
-_command("capture", "Compute each user's interest representation from their history.")
+_command(
+    "capture",
+    "Compute each user's interest from their history; with `capture.events=FILE` apply new events "
+    "and with `capture.items=FILE` add items from their text, incrementally, to the run's interest "
+    "store (docs/capture.md). Needs a trained `run_dir=`.",
+)
 _command("rank", "Write the top-K list per user, excluding what they have seen.")
 
 

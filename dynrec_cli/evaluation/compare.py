@@ -64,15 +64,18 @@ def protocol_warnings(runs: list[EvaluatedRun]) -> list[str]:
     return lines
 
 
-def check_same_split(runs: list[EvaluatedRun], allow: bool) -> None:
-    """Refuse runs whose prepared data differ (another split, filter or data set) unless allowed."""
+def check_same_split(runs: list[EvaluatedRun], allow: bool | None) -> None:
+    """Refuse runs whose prepared data differ (another split, filter or data set) unless allowed
+    (None: no override exists, as for `evaluate --baseline`, whose gate needs the same split)."""
     base = runs[0]
     other = [r.path for r in runs[1:] if r.split_hash != base.split_hash]
     if other and not allow:
         names = ", ".join(str(p) for p in other)
+        way_out = ("--allow-different-splits pairs the users they share" if allow is not None
+                   else "gate against a baseline trained on the same data and split")
         raise ConfigError(
             f"{names}: evaluated on a different split than {base.path} (prepare outputs differ); "
-            "a paired comparison needs the same users and targets (--allow-different-splits pairs the users they share)"
+            f"a paired comparison needs the same users and targets ({way_out})"
         )
 
 
@@ -109,7 +112,7 @@ def paired_rows(base: EvaluatedRun, run: EvaluatedRun, resamples: int, confidenc
     return rows
 
 
-def compare_runs(paths: list[Path], allow_different_splits: bool, resamples: int, confidence: float, seed: int) -> pd.DataFrame:
+def compare_runs(paths: list[Path], allow_different_splits: bool | None, resamples: int, confidence: float, seed: int) -> pd.DataFrame:
     """Long table: each later run against the first, per split, segment and metric."""
     if len(paths) < 2:
         raise ConfigError("compare: give at least two run folders, e.g. `dynrec compare runs/a runs/b`")

@@ -95,6 +95,6 @@ def baseline_gate(run_dir: Path, baseline: Path, drops: list[MaxDrop], resamples
     """Compare run_dir against baseline (same split required) and apply the max-drop gates."""
     from dynrec_cli.evaluation.compare import compare_runs
 
-    long = compare_runs([Path(baseline), Path(run_dir)], False, resamples, confidence, seed)
+    long = compare_runs([Path(baseline), Path(run_dir)], None, resamples, confidence, seed)
     keys, failed = check_max_drops(long, drops)
     return long, keys, failed

@@ -69,8 +69,9 @@ def build_sections(
     sections: list[Section] = []
     tables = split_tables(metrics)
     for split, table in tables.items():
-        users = metrics.get(f"{split}/users", 0)
-        sections.append(Section(f"{split}: metrics@K ({users:.0f} users)", rows=_metric_rows(table)))
+        # replay figures are means over predicted events, not users (replay/events)
+        count, unit = next(((metrics[f"{split}/{u}"], u) for u in ("users", "events") if f"{split}/{u}" in metrics), (0, "users"))
+        sections.append(Section(f"{split}: metrics@K ({count:.0f} {unit})", rows=_metric_rows(table)))
         curves = {m: table[m] for m in ACCURACY if m in table}
         if curves:
             sections.append(Section(f"{split}: metric@K curves", image=plots.metric_at_k_curves(curves, f"{split} split")))

@@ -70,8 +70,9 @@ class PretrainStage(Stage):
         encoding = manifest["figures"].get("encoding")
         if encoding:
             log.info(
-                "[pretrain] %s: %d items, %d encoded, %d from cache, %.0f items/s, %d truncated, %d without text",
-                manifest["figures"]["model"], encoding["items"] - 1, encoding.get("encoded", 0),
+                "[pretrain] %s: %d texts (the items and the padding row), %d encoded, %d from cache, %.0f items/s, "
+                "%d truncated, %d without text",
+                manifest["figures"]["model"], encoding["items"], encoding.get("encoded", 0),
                 encoding.get("cached", 0), encoding.get("items_per_s", 0.0), encoding.get("truncated", 0),
                 encoding.get("empty", 0),
             )

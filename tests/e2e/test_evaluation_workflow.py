@@ -159,3 +159,10 @@ def test_compare_warns_when_the_evaluation_protocol_differs(cli, pop: Path, tmp_
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
     assert "evaluated with eval.exclude_history=False where" in said and "mix model and protocol" in said
+
+
+def test_baseline_on_another_split_is_refused_without_compare_only_advice(cli, pop: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    other = _train(tmp_path_factory, "pop25", "model=pop", "data.max_seq_len=25")
+    result = cli("evaluate", f"run_dir={pop}", "--baseline", str(other), "--max-drop", "test/ndcg@10=5%")
+    assert result.exit_code == 2 and "different split" in result.output
+    assert "--allow-different-splits" not in result.output, "an option of compare, not of evaluate"

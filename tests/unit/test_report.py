@@ -32,3 +32,9 @@ def test_every_section_with_data_is_rendered() -> None:
 def test_sections_without_training_or_gates() -> None:
     titles = [s.title for s in build_sections(METRICS, None, "valid/ndcg@10", None)]
     assert "training curves" not in titles and not any("gates" in t for t in titles)
+
+
+def test_replay_tables_count_events_not_users() -> None:
+    replay = {"replay/ndcg@10": 0.1, "replay/recall@10": 0.2, "replay/events": 67.0, "frozen/ndcg@10": 0.05, "frozen/events": 67.0}
+    titles = [s.title for s in build_sections(replay, None, "valid/ndcg@10", None)]
+    assert "replay: metrics@K (67 events)" in titles and "frozen: metrics@K (67 events)" in titles
