@@ -26,6 +26,7 @@ METRICS_FILE = "metrics.json"
 # verbs that work on a trained model: given an explicit run_dir=, it must hold one (see run_task)
 NEEDS_TRAINED_RUN = ("capture", "rank", "evaluate")
 TRAINED_STAGES = ("prepare", "pretrain", "finetune")  # what those verbs read and never redo
+RUNTIME_KEYS = ("trainer.threads", "trainer.device")  # where a run computes, not what it learns
 # why a run folder cannot be created or written: said in one line (exit 2), never a traceback
 _UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
 
@@ -75,14 +76,16 @@ def run_task(
         run_dir, created = distributed.on_main(lambda: _open_run_dir(cfg, verb))
         ctx = StageContext(cfg=cfg, run_dir=run_dir)
         log.info("run folder: %s", run_dir)
-        if trained:
-            distributed.on_main(lambda: _refuse_retraining(ctx, verb))
+        # stages trained under other runtime keys only (threads, device): read as they are
+        as_trained = distributed.on_main(lambda: _refuse_retraining(ctx, verb)) if trained else set()
         try:
             with _recording(run_dir, cfg, overrides):
                 for name in stages_for(verb):
                     stage = STAGES[name]
                     redo = force and (verb == "train" or name == verb)
-                    if stage.DATA_PARALLEL:
+                    if name in as_trained:
+                        log.info("[%s] trained with other %s, read as it is", name, " / ".join(RUNTIME_KEYS))
+                    elif stage.DATA_PARALLEL:
                         _run_stage(stage, ctx, redo)
                     else:  # one writer: rank 0 runs the stage while the other ranks wait
                         distributed.on_main(lambda: _run_stage(stage, ctx, redo))
@@ -108,10 +111,12 @@ def _require_trained_run(run_dir: Path, verb: str) -> None:
         )
 
 
-def _refuse_retraining(ctx: StageContext, verb: str) -> None:
+def _refuse_retraining(ctx: StageContext, verb: str) -> set[str]:
     """capture, rank and evaluate read a trained run: an override or an input file that would
     redo one of its training stages is refused, never acted on (a silent retrain would also
-    orphan the run's interest store)."""
+    orphan the run's interest store). Returns the stages whose config differs in RUNTIME_KEYS
+    only (e.g. evaluating with trainer.threads=1): those are read as they are, not redone."""
+    as_trained = set()
     for name in [n for n in stages_for(verb) if n in TRAINED_STAGES]:
         stage, manifest = STAGES[name], artifacts.load_manifest(ctx.run_dir / name)
         sections = stage.config_sections(ctx.cfg)
@@ -121,6 +126,9 @@ def _refuse_retraining(ctx: StageContext, verb: str) -> None:
         if manifest["config_hash"] != artifacts.config_hash(sections):
             now = {k: OmegaConf.to_container(v, resolve=True) if isinstance(v, DictConfig) else v for k, v in sections.items()}
             changed = _changed_keys(manifest.get("config", {}), now)
+            if changed and all(line.split("=", 1)[0] in RUNTIME_KEYS for line in changed):
+                as_trained.add(name)
+                continue
             raise ConfigError(
                 f"run_dir={ctx.run_dir}: {'; '.join(changed[:4]) or 'the config'} would redo its {name} stage, and "
                 f"dynrec {verb} never retrains a run: {retrain}"
@@ -130,6 +138,7 @@ def _refuse_retraining(ctx: StageContext, verb: str) -> None:
                 f"run_dir={ctx.run_dir}: the {name} stage's inputs changed since it ran (a data file, or an "
                 f"earlier stage), and dynrec {verb} never retrains a run: retrain with dynrec train run_dir={ctx.run_dir}"
             )
+    return as_trained
 
 
 def _changed_keys(trained: dict[str, Any], now: dict[str, Any], prefix: str = "") -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -135,3 +136,24 @@ def test_multirun_sweep_writes_one_run_per_job(tmp_path: Path) -> None:
     targets = {json.loads((sweep / job / "config.json").read_text())["model"]["_target_"] for job in ("0", "1")}
     assert targets == {"dynrec_cli.models.sasrec.SASRec", "dynrec_cli.models.gru4rec.GRU4Rec"}
     assert all((sweep / job / "metrics.json").exists() for job in ("0", "1"))
+
+
+def test_downstream_verbs_never_retrain(cli, trained_run: Path, tmp_path: Path) -> None:
+    finetune = trained_run / "finetune" / "manifest.json"
+    before = finetune.read_bytes()
+    # where it computes is not what it learned: read as trained
+    runtime = cli("evaluate", f"run_dir={trained_run}", "trainer.threads=1", "trainer.device=cpu")
+    assert runtime.exit_code == 0 and "[finetune] trained with other" in " ".join(runtime.output.split()), runtime.output
+    for verb, key in (("evaluate", "model.hidden=32"), ("rank", "data.min_rating=4"), ("capture", "trainer.epochs=9")):
+        refused = cli(verb, f"run_dir={trained_run}", key)
+        said = " ".join(refused.output.split())
+        assert refused.exit_code == 2 and f"{key.split('=')[0]}=" in said and f"dynrec {verb} never retrains a run" in said, said
+    assert finetune.read_bytes() == before
+    # a data file changed since training: refused too
+    copy = tmp_path / "copy"
+    shutil.copytree(trained_run, copy)
+    manifest = json.loads((copy / "prepare" / "manifest.json").read_text())
+    manifest["inputs"] = {name: "0" * 64 for name in manifest["inputs"]}  # as if the log had been edited
+    (copy / "prepare" / "manifest.json").write_text(json.dumps(manifest))
+    changed = cli("evaluate", f"run_dir={copy}")
+    assert changed.exit_code == 2 and "inputs changed since it ran" in " ".join(changed.output.split()), changed.output
