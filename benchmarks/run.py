@@ -24,7 +24,8 @@ NOT_QUICK = {"large"}  # generates and prepares 10M-event logs: minutes, not a C
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a few epochs and seeds: minutes, not an hour")
-    parser.add_argument("--only", choices=sorted(SUITES), action="append", help="run only these suites")
+    parser.add_argument("--only", choices=sorted(SUITES), nargs="+", action="extend",
+                        help="run only these suites (e.g. --only baselines encoding; repeatable)")
     parser.add_argument("--parts", nargs="+", default=["ml-100k", "scientific", "cold"],
                         help="text_models: which data sets / the cold protocol (split a long run over processes)")
     args = parser.parse_args()
