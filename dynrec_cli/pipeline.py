@@ -119,19 +119,17 @@ def _refuse_retraining(ctx: StageContext, verb: str) -> set[str]:
     as_trained = set()
     for name in [n for n in stages_for(verb) if n in TRAINED_STAGES]:
         stage, manifest = STAGES[name], artifacts.load_manifest(ctx.run_dir / name)
-        sections = stage.config_sections(ctx.cfg)
-        retrain = f"drop them, or retrain with them: dynrec train run_dir={ctx.run_dir} ..."
         if manifest is None:
             raise ArtifactError(f"run_dir={ctx.run_dir}: no {name} stage; train the run first (dynrec train run_dir={ctx.run_dir})")
-        if manifest["config_hash"] != artifacts.config_hash(sections):
-            now = {k: OmegaConf.to_container(v, resolve=True) if isinstance(v, DictConfig) else v for k, v in sections.items()}
-            changed = _changed_keys(manifest.get("config", {}), now)
-            if changed and all(line.split("=", 1)[0] in RUNTIME_KEYS for line in changed):
+        if manifest["config_hash"] != artifacts.config_hash(stage.config_sections(ctx.cfg)):
+            changed = _changed_keys(manifest.get("config", {}), _resolved_sections(stage, ctx.cfg))
+            if changed and all(key in RUNTIME_KEYS for key, _, _ in changed):
                 as_trained.add(name)
                 continue
+            said = "; ".join(f"{key}={new!r} (trained with {old!r})" for key, old, new in changed[:4])
             raise ConfigError(
-                f"run_dir={ctx.run_dir}: {'; '.join(changed[:4]) or 'the config'} would redo its {name} stage, and "
-                f"dynrec {verb} never retrains a run: {retrain}"
+                f"run_dir={ctx.run_dir}: {said or 'the config'} would redo its {name} stage, and dynrec {verb} "
+                f"never retrains a run: drop them, or retrain with them: dynrec train run_dir={ctx.run_dir} ..."
             )
         if manifest["inputs"] != stage.inputs(ctx):
             raise ArtifactError(
@@ -141,16 +139,24 @@ def _refuse_retraining(ctx: StageContext, verb: str) -> set[str]:
     return as_trained
 
 
-def _changed_keys(trained: dict[str, Any], now: dict[str, Any], prefix: str = "") -> list[str]:
-    """'key: trained value -> new value' for every leaf that differs between two config trees."""
+def _changed_keys(trained: dict[str, Any], now: dict[str, Any], prefix: str = "") -> list[tuple[str, Any, Any]]:
+    """(dotted key, trained value, new value) for every leaf that differs between two config trees."""
     out = []
     for key in sorted(set(trained) | set(now), key=str):
         old, new = trained.get(key), now.get(key)
         if isinstance(old, dict) and isinstance(new, dict):
             out += _changed_keys(old, new, f"{prefix}{key}.")
         elif old != new:
-            out.append(f"{prefix}{key}={new!r} (trained with {old!r})")
+            out.append((f"{prefix}{key}", old, new))
     return out
+
+
+def _resolved_sections(stage: Any, cfg: DictConfig) -> dict[str, Any]:
+    """A stage's config sections as plain values, as its manifest records them."""
+    return {
+        key: OmegaConf.to_container(value, resolve=True) if isinstance(value, DictConfig) else value
+        for key, value in stage.config_sections(cfg).items()
+    }
 
 
 def _open_run_dir(cfg: DictConfig, verb: str) -> tuple[Path, Path | None]:
@@ -244,10 +250,7 @@ def _run_stage(stage: Any, ctx: StageContext, force: bool) -> None:
             figures = stage.run(ctx, folder.path)
             manifest = artifacts.new_manifest(name, int(ctx.cfg.seed), cfg_hash, inputs)
             manifest["figures"] = figures
-            manifest["config"] = {
-                key: OmegaConf.to_container(value, resolve=True) if isinstance(value, DictConfig) else value
-                for key, value in stage.config_sections(ctx.cfg).items()
-            }
+            manifest["config"] = _resolved_sections(stage, ctx.cfg)
             manifest["duration_s"] = round(time.perf_counter() - started, 3)
             if distributed.is_main():
                 folder.commit(manifest)

@@ -19,8 +19,9 @@ from dynrec_cli.errors import ConfigError
 from dynrec_cli.evaluation.metrics import METRICS
 from dynrec_cli.evaluation.report import BEYOND
 
-# SPLIT[/SEGMENT]/NAME@K or SPLIT[/SEGMENT]/users, as metrics.json spells them
-_KEY = re.compile(r"(valid|test)(/[a-z][a-z0-9_]*)?/(?:(?P<name>[a-z]+)@(?P<k>\d+)|users)")
+# SPLIT[/SEGMENT]/NAME@K or SPLIT[/SEGMENT]/users, as metrics.json spells them (eval.protocol=replay
+# adds replay/… and frozen/…, counted in events)
+_KEY = re.compile(r"(valid|test|replay|frozen)(/[a-z][a-z0-9_]*)?/(?:(?P<name>[a-z]+)@(?P<k>\d+)|users|events)")
 
 
 def check_metric_keys(option: str, keys: list[str], ks: list[int]) -> None:
@@ -31,7 +32,7 @@ def check_metric_keys(option: str, keys: list[str], ks: list[int]) -> None:
         if match is None or (match["name"] and (match["name"] not in names or int(match["k"]) not in ks)):
             raise ConfigError(
                 f"{option} {key}: not a metric key; keys are SPLIT[/SEGMENT]/NAME@K, e.g. test/ndcg@10 or "
-                f"test/cold/recall@10, with SPLIT valid or test, NAME one of {', '.join(names)}, K in eval.ks={list(ks)}"
+                f"test/cold/recall@10, with SPLIT valid, test (or replay, frozen), NAME one of {', '.join(names)}, K in eval.ks={list(ks)}"
             )
 
 
