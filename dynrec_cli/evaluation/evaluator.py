@@ -11,9 +11,14 @@ from torch import Tensor
 
 from dynrec_cli.data.sequences import UserSequences, csr_rows, last_window, padded_targets
 from dynrec_cli.evaluation.metrics import compute_user_metrics, item_coverage
-from dynrec_cli.models.padding import trim_left_padding
+from dynrec_cli.models.padding import in_row_tiles, trim_left_padding
 from dynrec_cli.ranking.scoring import topk_for_users
 from dynrec_cli.training.device import autocast
+
+# cells (users × positions) a CPU encodes at once inside a user chunk: small enough for a tile's
+# activations to stay in a core's cache, large enough for efficient matrix products (a GPU takes
+# the whole chunk)
+CPU_TILE_TOKENS = 6400
 
 
 @dataclass
@@ -68,6 +73,7 @@ def evaluate_split(
     users = evaluable_users(history, targets) if users is None else users
     with autocast(device, precision):
         item_vecs = model.item_vectors().float()
+    tile = CPU_TILE_TOKENS if device.type == "cpu" else user_chunk * max_len
     k = max(ks)
     per_user: dict[str, list[Tensor]] = {}
     lists = []
@@ -79,7 +85,7 @@ def evaluate_split(
         chunk = users[order[start : start + user_chunk]]
         items, times = trim_left_padding(*last_window(history, chunk, max_len))
         with autocast(device, precision):
-            user_vecs = model.user_vectors(items.to(device), times.to(device)).float()
+            user_vecs = in_row_tiles(model.user_vectors, items.to(device), times.to(device), tile).float()
         pairs = None
         if exclude is not None:
             rows, seen = csr_rows(exclude, chunk)

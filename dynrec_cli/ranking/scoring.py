@@ -39,7 +39,9 @@ def topk_for_users(
             block[:, 0] = float("-inf")
         if allowed is not None:
             block.masked_fill_(~allowed[start:end], float("-inf"))
-        if rows is not None:
+        if rows is not None and start == 0 and end == n_items:  # one chunk: every pair falls inside
+            block[rows, items] = float("-inf")
+        elif rows is not None:
             inside = (items >= start) & (items < end)
             block[rows[inside], items[inside] - start] = float("-inf")
         return block

@@ -7,7 +7,8 @@ import torch
 
 from dynrec_cli.data.sequences import UserSequences, last_window
 from dynrec_cli.evaluation.evaluator import evaluate_split
-from dynrec_cli.models.padding import trim_left_padding
+from dynrec_cli.models.attention import causal_mask
+from dynrec_cli.models.padding import in_row_tiles, trim_left_padding
 from dynrec_cli.models.sasrec import SASRec
 
 N_ITEMS, MAX_LEN = 30, 8
@@ -54,3 +55,36 @@ def test_length_sorted_chunks_keep_each_users_figures() -> None:
         assert together.topk[row].tolist() == alone.topk[0].tolist()
         for name, values in together.per_user.items():
             assert values[row] == alone.per_user[name][0], (name, user)
+
+
+def test_unpadded_batches_take_the_causal_path_with_the_masked_figures() -> None:
+    model = _model()
+    full = _sequences([MAX_LEN + 2] * 4, seed=4)
+    items, times = last_window(full, np.arange(4), MAX_LEN)
+    assert causal_mask(items) is None and causal_mask(items[:, 1:].clamp_max(0)) is not None
+    padded = torch.cat([items, torch.zeros(1, MAX_LEN, dtype=torch.long).index_fill_(1, torch.tensor([MAX_LEN - 1]), 3)])
+    padded_times = torch.cat([times, times[:1]])
+    with torch.inference_mode():  # the same rows beside a padded one go through the explicit mask
+        torch.testing.assert_close(model.encode(items, times), model.encode(padded, padded_times)[:4], atol=1e-6, rtol=1e-6)
+        torch.testing.assert_close(model.user_vectors(items, times), model.user_vectors(padded, padded_times)[:4], atol=1e-6, rtol=1e-6)
+    model.train()
+    torch.manual_seed(5)
+    loss = model.loss(items[:, :-1], items[:, 1:], times[:, :-1])
+    loss.backward()
+    assert torch.isfinite(loss) and all(p.grad is not None for p in model.blocks.parameters())
+
+
+def test_row_tiles_give_the_rows_of_one_call() -> None:
+    model = _model()
+    seqs = _sequences([1, 3, 2, 12, 9, 8, 2, 1], seed=6)
+    items, times = last_window(seqs, np.arange(8), MAX_LEN)
+    calls = []
+
+    def encode(rows: torch.Tensor, stamps: torch.Tensor) -> torch.Tensor:
+        calls.append(tuple(rows.shape))
+        return model.user_vectors(rows, stamps)
+
+    with torch.inference_mode():
+        whole = model.user_vectors(items, times)
+        torch.testing.assert_close(in_row_tiles(encode, items, times, tokens=3 * MAX_LEN), whole, atol=1e-6, rtol=1e-6)
+    assert calls == [(3, 3), (3, MAX_LEN), (2, 2)]  # each tile cut to its own longest row

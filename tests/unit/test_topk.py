@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from dynrec_cli.ranking.scoring import topk_for_users
 from dynrec_cli.ranking.topk import chunked_topk, exact_topk
 
 
@@ -87,3 +88,18 @@ def test_chunked_topk_rejects_wrong_chunk_shape() -> None:
 def test_chunked_topk_rejects_non_positive_chunk() -> None:
     with pytest.raises(ValueError, match="item_chunk"):
         chunked_topk(lambda s, e: torch.zeros(2, e - s), 2, 10, 3, item_chunk=0)
+
+
+def test_users_topk_excludes_seen_items_whatever_the_item_chunk() -> None:
+    gen = torch.Generator().manual_seed(7)
+    users, items = torch.randn(6, 4, generator=gen), torch.randn(21, 4, generator=gen)
+    rows = torch.tensor([0, 0, 2, 5, 5, 5])
+    seen = torch.tensor([3, 20, 1, 7, 8, 9])
+    results = [topk_for_users(users, items, 5, chunk, (rows, seen)) for chunk in (21, 100, 4, 1)]
+    for values, indices in results[1:]:
+        assert torch.equal(indices, results[0][1])
+        torch.testing.assert_close(values, results[0][0])  # a chunk's product may round differently
+    scores = users @ items.T
+    scores[:, 0] = float("-inf")
+    scores[rows, seen] = float("-inf")
+    assert torch.equal(results[0][1], exact_topk(scores, 5))
