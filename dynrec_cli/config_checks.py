@@ -43,6 +43,7 @@ def validate_config(cfg: DictConfig) -> None:
     _number(cfg, "data.min_item_interactions", int, 0)
     _number(cfg, "data.max_seq_len", int, 3, nullable=True)
     _number(cfg, "data.min_rating", float, nullable=True)
+    _check_data_keys(data)
     for key in ("trainer.epochs", "trainer.batch_size", "trainer.patience", "trainer.eval_every", "rank.k",
                 "eval.user_chunk", "eval.item_chunk"):
         _number(cfg, key, int, 1)
@@ -66,6 +67,22 @@ def validate_config(cfg: DictConfig) -> None:
         _number(cfg, "pretrain.mlm.epochs", int, 0)
     _check_workflow(cfg)
     check_rules(cfg)  # every numeric, enum and flag key: range or choices
+
+
+def _check_data_keys(data: DictConfig) -> None:
+    """Data keys that can be judged before any file is read."""
+    from dynrec_cli.data.text import template_fields
+
+    if data.get("text_template") is not None:
+        template_fields(str(data.text_template))
+    roles: dict[str, str] = {}
+    for role, column in data.columns.items():
+        if column is None:
+            continue
+        if str(column) in roles:
+            raise ConfigError(f"data.columns.{role}={column} is also data.columns.{roles[str(column)]}: "
+                              "each role needs its own column")
+        roles[str(column)] = str(role)
 
 
 def _check_workflow(cfg: DictConfig) -> None:

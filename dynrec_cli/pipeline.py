@@ -89,6 +89,8 @@ def run_task(
                         _run_stage(stage, ctx, redo)
                     else:  # one writer: rank 0 runs the stage while the other ranks wait
                         distributed.on_main(lambda: _run_stage(stage, ctx, redo))
+                    if name == "prepare" and "evaluate" in stages_for(verb):
+                        _check_catalogue_depth(ctx)
                 if verb == "capture":  # capture.events / capture.items update the interest store (cursor-driven, not skip-checked)
                     from dynrec_cli.capture.run import capture_updates
 
@@ -99,6 +101,16 @@ def run_task(
             raise
     metrics_path = run_dir / METRICS_FILE
     return json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+
+
+def _check_catalogue_depth(ctx: StageContext) -> None:
+    """eval.ks against the prepared catalogue, before finetune spends time on a run evaluate would refuse."""
+    from dynrec_cli.stages.evaluate import check_ks
+
+    manifest = artifacts.load_manifest(ctx.stage_dir("prepare")) or {}
+    n_items = manifest.get("figures", {}).get("items")
+    if n_items is not None:
+        check_ks(ctx.cfg.eval, int(n_items), ctx.run_dir)
 
 
 def _require_trained_run(run_dir: Path, verb: str) -> None:

@@ -12,6 +12,9 @@ from omegaconf import DictConfig, OmegaConf
 from dynrec_cli.data.types import ITEM, ROW, TIME, USER
 from dynrec_cli.errors import DataError
 
+# capture reads the run's data.columns and refuses to change them (that would retrain the run)
+SAME_COLUMNS = "a capture file needs the columns of the log the run was trained on, under the same names"
+
 
 @dataclass
 class NewEvents:
@@ -54,8 +57,9 @@ def read_events(path: Path, data: DictConfig, item_ids: pd.Series) -> NewEvents:
 
     check_file(Path(path), "capture.events=")
     columns = OmegaConf.to_container(data.columns)
-    raw = read_csv_log(Path(path), None, columns, None, None, data.sep, data.encoding)
-    events = clean.filter_events(raw.events, data.min_rating, list(data.events) if data.events else None)
+    raw = read_csv_log(Path(path), None, columns, None, None, data.sep, data.encoding,
+                       columns_fix=SAME_COLUMNS)
+    events = clean.filter_events(raw.events, data.min_rating, data.events)
     events = events.iloc[np.argsort(events[TIME].to_numpy(), kind="stable")]
     index = pd.Index(item_ids.astype(str)).get_indexer(events[ITEM].to_numpy())
     unknown = index < 0

@@ -41,7 +41,8 @@ def read_new_items(path: Path, data: DictConfig, known: pd.Series, id_column: st
     column = id_column or data.item_id_column
     fields = OmegaConf.to_container(data.text_fields) if data.text_fields else None
     catalogue, fields = read_catalogue(
-        Path(path), column or data.columns.item, column is not None, fields, data.sep, data.encoding,
+        Path(path), column or data.columns.item, column is not None, fields,
+        data.get("items_sep") or data.sep, data.encoding,
         key="capture.item_id_column",
     )
     fresh = catalogue[~catalogue["item"].isin(known.astype(str))].reset_index(drop=True)

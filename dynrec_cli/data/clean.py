@@ -6,6 +6,7 @@ new one with a fresh 0..n-1 index, so positional arrays (split codes) stay align
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -16,14 +17,15 @@ from dynrec_cli.errors import ConfigError, DataError
 
 
 def filter_events(
-    events: pd.DataFrame, min_rating: float | None, keep_events: list[str] | None
+    events: pd.DataFrame, min_rating: float | None, keep_events: str | int | Iterable[object] | None
 ) -> pd.DataFrame:
     """Keep the events with `rating >= min_rating` and an `event` type in `keep_events`.
 
     Args:
         events: the raw event table.
         min_rating: lowest rating kept; None keeps every rating.
-        keep_events: event types kept; None or empty keeps every type.
+        keep_events: event types kept (`data.events`), compared as stripped, case-sensitive
+            text; a single value counts as a list of one. None or empty keeps every type.
 
     Returns:
         The kept events, in their original order.
@@ -35,10 +37,31 @@ def filter_events(
     if min_rating is not None:
         _require_column(events, RATING, "data.min_rating", "data.min_rating=null")
         keep &= (events[RATING] >= min_rating).to_numpy()
-    if keep_events:
+    wanted = event_values(keep_events)
+    if wanted:
         _require_column(events, EVENT, "data.events", "data.events=null")
-        keep &= events[EVENT].isin(list(keep_events)).to_numpy()
+        keep &= events[EVENT].isin(wanted).to_numpy()
     return events.loc[keep].reset_index(drop=True)
+
+
+def event_values(keep_events: str | int | Iterable[object] | None) -> list[str]:
+    """`data.events` as the list of text values it keeps: Hydra reads `data.events=buy` as one
+    string (not a list of letters) and `data.events=[1]` as a number, while the log holds text."""
+    if keep_events is None:
+        return []
+    if isinstance(keep_events, (str, int, float)):
+        keep_events = [keep_events]
+    return [str(value).strip() for value in keep_events]
+
+
+def event_counts(events: pd.DataFrame, shown: int = 5) -> str:
+    """The most frequent event types of a log with their counts, e.g. "view (80), buy (12)"."""
+    if EVENT not in events.columns:
+        return "none"
+    counts = events[EVENT].value_counts(sort=True)
+    counts = counts[counts > 0]
+    text = ", ".join(f"{value!r} ({count})" for value, count in counts.head(shown).items())
+    return text + (f" and {len(counts) - shown} more" if len(counts) > shown else "")
 
 
 def _require_column(events: pd.DataFrame, column: str, key: str, unset: str) -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-
 from string import Formatter
 
 import numpy as np
 import pandas as pd
 
-from dynrec_cli.errors import ConfigError
+from dynrec_cli.errors import ConfigError, DataError
 
 # Columns that identify an item rather than describe it.
 _ID_COLUMNS = ("item", "item_id", "item_idx")
@@ -35,16 +34,19 @@ def build_item_text(
         `{"items_without_text": int, "mean_chars": float}`.
 
     Raises:
-        ConfigError: a field or template placeholder is not a column of `items`.
+        ConfigError: a field or template placeholder is not a column of `items`, or the
+            template is not valid `str.format` syntax.
+        DataError: a value the template cannot format (e.g. `{year:d}`: values are text).
     """
-    names = _template_fields(template) if template is not None else list(fields)
+    names = template_fields(template) if template is not None else list(fields)
     _check_fields(items, names, "data.text_template" if template is not None else "data.text_fields", source)
     values = {name: _clean(items[name]) for name in names}
     if template is None:
         text = _join(values, items.index)
     else:
         rows = pd.DataFrame(values, index=items.index).to_dict("records")
-        text = pd.Series([template.format(**row) for row in rows], index=items.index, dtype=object)
+        text = pd.Series([_format(template, row, items, i, source) for i, row in enumerate(rows)],
+                         index=items.index, dtype=object)
         text = text.str.strip()
     if names:
         # A row with nothing to say gets "", not "(). Genres: ."
@@ -60,12 +62,34 @@ def build_item_text(
     return text, stats
 
 
-def _template_fields(template: str) -> list[str]:
-    names = [name for _, name, _, _ in Formatter().parse(template) if name is not None]
+def template_fields(template: str) -> list[str]:
+    """The columns a `data.text_template` names, in order.
+
+    Raises:
+        ConfigError: the template is not valid `str.format` syntax, or has a positional field.
+    """
+    try:
+        names = [name for _, name, _, _ in Formatter().parse(template) if name is not None]
+    except ValueError as err:
+        raise ConfigError(f"data.text_template={template!r}: not a valid template ({err}); "
+                          "write fields as {title}, and a literal brace as {{ or }}") from None
     if any(name == "" or name.isdigit() for name in names):
         raise ConfigError(f"item-text template {template!r} must name its fields, e.g. {{title}}")
     # "{a.b}" / "{a[0]}" address a part of field a.
     return list(dict.fromkeys(name.split(".")[0].split("[")[0] for name in names))
+
+
+def _format(template: str, row: dict[str, str], items: pd.DataFrame, position: int,
+            source: str | Path | None) -> str:
+    """One item's text; a value the template cannot format names the template and the item."""
+    try:
+        return template.format(**row)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as err:
+        id_column = next((c for c in ("item_id", "item") if c in items.columns), None)
+        item = items[id_column].iloc[position] if id_column else position
+        raise DataError(source or "the catalogue", f"data.text_template={template!r} cannot format "
+                        f"item '{item}' ({type(err).__name__}: {err}); every value is text",
+                        fix="name each field without a format spec, e.g. {year}") from None
 
 
 def _check_fields(items: pd.DataFrame, names: list[str], what: str, source: str | Path | None) -> None:

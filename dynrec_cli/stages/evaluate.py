@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from omegaconf import DictConfig
 from dynrec_cli import artifacts
 from dynrec_cli.data.sequences import split_views
 from dynrec_cli.errors import ConfigError
-from dynrec_cli.evaluation.evaluator import evaluate_split
+from dynrec_cli.evaluation.evaluator import evaluable_users, evaluate_split
 from dynrec_cli.evaluation.extended import add_beyond_accuracy, all_segments, segment_columns
 from dynrec_cli.evaluation.segments import segment_summary
 from dynrec_cli.evaluation.outputs import finish_evaluation, publish_reports
@@ -20,6 +21,16 @@ from dynrec_cli.training.checkpoint import load_model
 from dynrec_cli.training.device import resolve_device, resolve_precision
 
 SPLITS = ("valid", "test")
+log = logging.getLogger(__name__)
+
+
+def check_ks(cfg: DictConfig, n_items: int, run_dir: Path) -> None:
+    """Refuse a cut-off K deeper than the catalogue; `cfg`: the eval section.
+
+    The pipeline calls it as soon as prepare has counted the items, before any training."""
+    deepest = max(int(k) for k in cfg.ks)
+    if deepest > n_items:
+        raise ConfigError(f"eval.ks={list(cfg.ks)}: K={deepest} is more than the {n_items} items of {run_dir}")
 
 
 class EvaluateStage(Stage):
@@ -39,13 +50,14 @@ class EvaluateStage(Stage):
         model = load_model(ctx.stage_dir("finetune")).to(device)
         views = split_views(prepared.events, prepared.n_users)
         ks = sorted(int(k) for k in cfg.ks)
-        if ks[-1] > prepared.n_items:
-            raise ConfigError(f"eval.ks={list(cfg.ks)}: K={ks[-1]} is more than the {prepared.n_items} items of {ctx.run_dir}")
+        check_ks(cfg, prepared.n_items, ctx.run_dir)
         plan = {"valid": (views.train, views.valid), "test": (views.train_valid, views.test)}
         metrics: dict[str, float] = {}
         frames = []
         for name in cfg.splits:
             history, targets = plan[name]
+            if not len(evaluable_users(history, targets)):
+                log.warning("evaluate: the %s split has no users to evaluate; metrics.json gets no %s/ metrics", name, name)
             result = evaluate_split(
                 model, history, targets, history if cfg.exclude_history else None, ks,
                 getattr(model, "max_len", 1), int(cfg.user_chunk), int(cfg.item_chunk), device, progress=True,

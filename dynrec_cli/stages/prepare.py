@@ -14,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from dynrec_cli import artifacts
 from dynrec_cli.data import clean, split
 from dynrec_cli.data.readers import read_dataset
+from dynrec_cli.data.split_check import check_splits
 from dynrec_cli.data.stats import dataset_statistics
 from dynrec_cli.data.store import save_prepared
 from dynrec_cli.data.text import build_item_text
@@ -40,7 +41,10 @@ class PrepareStage(Stage):
     NAME = "prepare"
 
     def config_sections(self, cfg: DictConfig) -> dict[str, Any]:
-        return {"data": cfg.data, "seed": cfg.seed}
+        data = OmegaConf.to_container(cfg.data, resolve=True)
+        if data.get("items_sep") is None:  # a key added after runs were made: unset, it keeps their hash
+            data.pop("items_sep", None)
+        return {"data": data, "seed": cfg.seed}
 
     def inputs(self, ctx: StageContext) -> dict[str, str]:
         return {str(p): artifacts.file_hash(p) for p in _input_files(ctx.cfg.data) if p.is_file()}
@@ -56,6 +60,7 @@ class PrepareStage(Stage):
             item_id_column=data.item_id_column,
             text_fields=OmegaConf.to_container(data.text_fields) if data.text_fields else None,
             sep=data.sep,
+            items_sep=data.get("items_sep"),
             encoding=data.encoding,
         )
         # the reader's Arrow buffers are freed by now, but the Arrow allocator keeps their pages
@@ -74,8 +79,9 @@ class PrepareStage(Stage):
 
 def prepare(raw: RawData, data: DictConfig, seed: int) -> tuple[PreparedData, dict[str, Any]]:
     """Clean, filter, sort, split and index a raw data set."""
-    events = clean.filter_events(raw.events, data.min_rating, list(data.events) if data.events else None)
-    _require_events(events, raw.events_path, "no event is left after data.min_rating / data.events filters")
+    events = clean.filter_events(raw.events, data.min_rating, data.events)
+    _require_events(events, raw.events_path, "no event is left after data.min_rating / data.events filters",
+                    fix=f"the log's event types: {clean.event_counts(raw.events)}" if data.events else None)
     events, duplicates = clean.drop_duplicate_events(events)
     missing = []
     if raw.items is not None:
@@ -96,6 +102,7 @@ def prepare(raw: RawData, data: DictConfig, seed: int) -> tuple[PreparedData, di
     cold = split.cold_item_holdout(events, float(data.cold_items), seed)
     cold_ids = set(np.asarray(pd.factorize(events[ITEM], sort=True)[1], dtype=object)[cold])
     events = split.apply_cold_items(events, codes, cold)
+    check_splits(events, str(data.split), data.temporal.valid, data.temporal.test, raw.events_path)
     events, users, items = clean.build_id_maps(events, raw.items)
     text_fields = [c for c in items.columns if c not in ("item_idx", "item_id")]
     if raw.text_fields:

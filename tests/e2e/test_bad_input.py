@@ -132,3 +132,38 @@ def test_dates_with_no_telling_day_are_refused_as_ambiguous(cli, tmp_path: Path)
 def test_impossible_date_is_still_refused(cli, tmp_path: Path) -> None:
     result = prepare(cli, tmp_path, dated_log(["2001-02-01 10:00", "2001-02-30 10:00"]))
     assert_clean_failure(result, tmp_path, "log.csv", "row 3", "column 'timestamp'", "2001-02-30")
+
+
+def test_event_filter_that_keeps_nothing_lists_the_event_types(cli, tmp_path: Path) -> None:
+    typed = LOG.replace("timestamp\n", "timestamp,event\n", 1).replace("\n", ",view\n").replace("timestamp,event,view", "timestamp,event")
+    result = prepare(cli, tmp_path, typed, None, "data.columns.event=event", "data.events=[buy]")
+    assert_clean_failure(result, tmp_path, "log.csv", "data.events", "event types: 'view' (64)")
+
+
+def test_catalogue_with_its_own_separator(cli, tmp_path: Path) -> None:
+    semicolons = LOG.replace(",", ";")
+    assert_clean_failure(prepare(cli, tmp_path, semicolons, CATALOGUE, "data.sep=';'"), tmp_path, "items.csv",
+                         "set data.items_sep=','")
+    result = prepare(cli, tmp_path, semicolons, CATALOGUE, "data.sep=';'", "data.items_sep=','")
+    assert result.exit_code == 0, result.output
+
+
+def test_prepare_hash_ignores_an_unset_items_sep() -> None:
+    from omegaconf import OmegaConf
+
+    from dynrec_cli.artifacts import config_hash
+    from dynrec_cli.stages.prepare import PrepareStage
+
+    cfg = OmegaConf.create({"seed": 0, "data": {"format": "csv", "sep": None, "items_sep": None}})
+    before = {"data": OmegaConf.create({"format": "csv", "sep": None}), "seed": 0}
+    assert config_hash(PrepareStage().config_sections(cfg)) == config_hash(before)
+
+
+def test_k_above_the_catalogue_is_refused_before_training(cli, tmp_path: Path) -> None:
+    (tmp_path / "log.csv").write_text(LOG)
+    result = cli("train", f"run_dir={tmp_path / 'run'}", "data=csv", f"data.interactions={tmp_path / 'log.csv'}",
+                 "data.min_user_interactions=3", "data.min_item_interactions=1", "model=sasrec", "model.hidden=8",
+                 "model.layers=1", "model.heads=1", "trainer=tiny", "eval.ks=[5,50]")
+    assert result.exit_code == 2, result.output
+    assert "eval.ks=[5, 50]: K=50 is more than the 12 items" in result.output
+    assert not (tmp_path / "run" / "finetune").exists() and not (tmp_path / "run" / "pretrain").exists()

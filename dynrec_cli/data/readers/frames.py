@@ -22,8 +22,9 @@ def ids(values: pd.Series, path: Path, column: str) -> pd.Series:
         column: the column name, for messages.
 
     Raises:
-        DataError: at the first empty or missing id.
+        DataError: at the first empty or missing id, or a list (a Parquet list column).
     """
+    _refuse_nested(values, path, column)
     if pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
         values = values.astype("Int64")
     missing = values.isna()
@@ -47,11 +48,30 @@ def id_categories(values: pd.Series, path: Path, column: str) -> pd.Categorical:
     Distinct values are taken in order of first appearance, each indexed by its first line, so
     `ids` names the same first bad line as on the whole column.
     """
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    except TypeError:  # unhashable values: lists or structs from Parquet
+        _refuse_nested(values, path, column)
+        raise
     first = np.flatnonzero(~pd.Series(codes).duplicated().to_numpy())  # where each distinct value starts
     names = ids(pd.Series(uniques, index=values.index[first]), path, column)
     order, categories = pd.factorize(names, sort=True)  # stripping may merge two raw values
     return pd.Categorical.from_codes(order[codes], categories=categories)
+
+
+def _refuse_nested(values: pd.Series, path: Path, column: str) -> None:
+    """An id is one value: a column of lists, arrays or structs (Parquet's nested types) is refused."""
+    if not pd.api.types.is_object_dtype(values):
+        return
+    nested = values.map(lambda v: isinstance(v, (list, tuple, dict, set, np.ndarray))).to_numpy(dtype=bool)
+    if nested.any():
+        first = int(np.argmax(nested))
+        value = values.iloc[first]
+        kind = "struct" if isinstance(value, dict) else "list"
+        shown = list(value.items() if isinstance(value, dict) else value)[:3]
+        raise DataError(path, f"the id column holds {kind}s ({type(value).__name__}, e.g. {shown}), not single ids",
+                        row=int(values.index[first]), column=column,
+                        fix="give one id per row: explode or join the lists before dynrec reads them")
 
 
 def ratings(values: pd.Series, path: Path, column: str) -> np.ndarray:
@@ -88,7 +108,7 @@ def events_frame(
     if rating is not None:
         columns[RATING] = np.asarray(rating, dtype=float)
     if event is not None:
-        columns[EVENT] = _categorical(event.astype(object).fillna("").astype(str))
+        columns[EVENT] = _categorical(event.astype(object).fillna("").astype(str).str.strip())
     columns[ROW] = np.asarray(rows, dtype=np.int64)
     return pd.DataFrame(columns)
 

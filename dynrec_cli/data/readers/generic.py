@@ -24,6 +24,8 @@ def read_csv_log(
     text_fields: list[str] | None,
     sep: str | None,
     encoding: str | None,
+    items_sep: str | None = None,
+    columns_fix: str | None = None,
 ) -> RawData:
     """Read an interaction log and its catalogue, mapping their columns to RawData's roles.
 
@@ -36,8 +38,10 @@ def read_csv_log(
             has it, else `item_id`.
         text_fields: catalogue columns to describe items with; None means every text column
             other than the id.
-        sep: field separator for both files; None picks it from each extension.
+        sep: the log's field separator; None picks it from the extension.
         encoding: text encoding for both files; None means UTF-8.
+        items_sep: the catalogue's field separator; None means `sep`.
+        columns_fix: the advice for a column the log lacks; None suggests a data.columns key.
 
     Raises:
         ConfigError: user or item column not set.
@@ -47,7 +51,7 @@ def read_csv_log(
         if not columns.get(role):
             raise ConfigError(f"data.columns.{role} must name a column of {interactions}")
     df = read_table(interactions, sep=sep, encoding=encoding)
-    require_columns(df, interactions, {f"data.columns.{r}": columns.get(r) for r in ROLES})
+    require_columns(df, interactions, {f"data.columns.{r}": columns.get(r) for r in ROLES}, columns_fix)
     user = id_categories(df[columns["user"]], interactions, columns["user"])
     item = id_categories(df[columns["item"]], interactions, columns["item"])
     rows = df.index.to_numpy()
@@ -60,8 +64,8 @@ def read_csv_log(
         event=df[event_col] if event_col else None,
     )
     catalogue, fields = (None, []) if items is None else read_catalogue(
-        items, item_id_column or columns["item"], item_id_column is not None, text_fields, sep,
-        encoding)
+        items, item_id_column or columns["item"], item_id_column is not None, text_fields,
+        items_sep or sep, encoding)
     return RawData(events=events, items=catalogue, events_path=interactions, items_path=items,
                    sources=[interactions] + ([items] if items is not None else []),
                    has_time=bool(time_col), text_fields=fields)
@@ -83,14 +87,14 @@ def read_catalogue(
         id_column: its id column; unless `explicit`, `item_id` is tried when it is absent.
         explicit: whether the config named `id_column` (then it must exist).
         text_fields: the text columns to keep; None means every string column but the id.
-        sep: field separator; None picks it from the extension.
+        sep: field separator (data.items_sep, else data.sep); None picks it from the extension.
         encoding: text encoding; None means UTF-8.
         key: the option that names the id column, for the error on a missing one.
 
     Returns:
         RawData's items frame and its text fields.
     """
-    df = read_table(path, sep=sep, encoding=encoding)
+    df = read_table(path, sep=sep, encoding=encoding, sep_key="data.items_sep")
     if not explicit and id_column not in df.columns:
         id_column = "item_id"
     require_columns(df, path, {key: id_column})

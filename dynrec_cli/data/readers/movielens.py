@@ -15,6 +15,12 @@ from dynrec_cli.errors import DataError
 LAYOUTS = ("ratings.csv + movies.csv [+ tags.csv] (ml-latest, ml-20m, ml-25m), "
            "ratings.dat + movies.dat [+ tags.dat] (ml-1m, ml-10m), u.data + u.item (ml-100k)")
 EVENT_NAMES = ["user", "item", "rating", "time"]
+# Each file's columns in the ml-latest CSV header -> role; in this order in a .dat line.
+LAYOUT_COLUMNS = {
+    "ratings": {"userId": "user", "movieId": "item", "rating": "rating", "timestamp": "time"},
+    "movies": {"movieId": "item", "title": "title", "genres": "genres"},
+    "tags": {"userId": "user", "movieId": "item", "tag": "tag", "timestamp": "time"},
+}
 # The 19 genre flags that end each line of ml-100k's u.item, in file order.
 GENRES_100K = ["unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
                "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
@@ -56,48 +62,67 @@ def read_movielens(path: Path, encoding: str | None = None) -> RawData:
 
 
 def _read_layout(path: Path, ext: str, sep: str, header: bool, encoding: str | None) -> RawData:
-    """ratings/movies/tags with the same layout: .csv (with header) or .dat (`::`, none)."""
-    names = None if header else EVENT_NAMES
+    """ratings/movies/tags with the same layout: .csv (header, columns by name) or .dat (`::`, by position)."""
     events_path, items_path, tags_path = (path / f"{n}{ext}" for n in ("ratings", "movies", "tags"))
-    df = read_table(events_path, sep=sep, header=header, names=names, encoding=encoding)
-    if header:
-        df.columns = EVENT_NAMES + list(df.columns[4:])
-    events = _events(df, events_path)
+    df, cols = _read_file(events_path, "ratings", sep, header, encoding)
+    events = _events(df, events_path, cols)
     if not items_path.exists():
         return RawData(events, None, events_path, None, [events_path])
-    movies = read_table(items_path, sep=sep, header=header, names=None if header else
-                        ["item", "title", "genres"], encoding=encoding)
-    title_year = _split_year(movies.iloc[:, 1])
-    text = title_year.assign(genres=_genres(movies.iloc[:, 2]))[["title", "genres", "year"]]
+    movies, names = _read_file(items_path, "movies", sep, header, encoding)
+    title_year = _split_year(movies[names["title"]])
+    text = title_year.assign(genres=_genres(movies[names["genres"]]))[["title", "genres", "year"]]
     sources, tag_text = [events_path, items_path], None
     if tags_path.exists():
-        tags = read_table(tags_path, sep=sep, header=header,
-                          names=None if header else ["user", "item", "tag", "time"],
-                          encoding=encoding)
-        sources, tag_text = sources + [tags_path], _tag_text(tags, tags_path)
-    return _raw(events, movies.iloc[:, 0], text, tag_text, sources)
+        tags, tag_cols = _read_file(tags_path, "tags", sep, header, encoding)
+        sources, tag_text = sources + [tags_path], _tag_text(tags, tags_path, tag_cols)
+    return _raw(events, movies[names["item"]], text, tag_text, sources)
+
+
+def _read_file(path: Path, kind: str, sep: str, header: bool, encoding: str | None) -> tuple[pd.DataFrame, dict[str, str]]:
+    """One file of a ratings/movies/tags layout, and role -> its column name in the table.
+
+    A header (ml-latest CSV) is read by name, so reordered columns keep their meaning; a .dat
+    file has none and is read by position.
+
+    Raises:
+        DataError: a header without one of the layout's columns, or a .dat line with the wrong
+            number of fields.
+    """
+    roles = LAYOUT_COLUMNS[kind]
+    if not header:
+        df = read_table(path, sep=sep, header=False, names=list(roles.values()), encoding=encoding,
+                        sep_key=None)
+        return df, {role: role for role in roles.values()}
+    df = read_table(path, sep=sep, encoding=encoding, sep_key=None)
+    missing = [name for name in roles if name not in df.columns]
+    if missing:
+        raise DataError(path, f"no column {', '.join(missing)}; a MovieLens {path.name} has the columns "
+                        f"{', '.join(roles)}, this one: {', '.join(map(str, df.columns))}", row=1,
+                        fix="name the header's columns as MovieLens does, or read the file with data=csv")
+    return df, {role: name for name, role in roles.items()}
 
 
 def _read_100k(path: Path, encoding: str | None) -> RawData:
     events_path, items_path = path / "u.data", path / "u.item"
-    df = read_table(events_path, sep="\t", header=False, names=EVENT_NAMES, encoding=encoding)
-    events = _events(df, events_path)
+    df = read_table(events_path, sep="\t", header=False, names=EVENT_NAMES, encoding=encoding, sep_key=None)
+    events = _events(df, events_path, {name: name for name in EVENT_NAMES})
     if not items_path.exists():
         return RawData(events, None, events_path, None, [events_path])
     movies = read_table(items_path, sep="|", header=False, names=ITEM_NAMES_100K,
-                        encoding=encoding or "latin-1")
+                        encoding=encoding or "latin-1", sep_key=None)
     flags = movies[GENRES_100K] == "1"
     genres = flags.apply(lambda row: GENRE_SEPARATOR.join(g for g, on in zip(GENRES_100K, row) if on), axis=1)
     text = _split_year(movies["title"]).assign(genres=genres)[["title", "genres", "year"]]
     return _raw(events, movies["item"], text, None, [events_path, items_path])
 
 
-def _events(df: pd.DataFrame, path: Path) -> pd.DataFrame:
-    cols = df.columns
+def _events(df: pd.DataFrame, path: Path, cols: dict[str, str]) -> pd.DataFrame:
+    """cols: role (user, item, rating, time) -> the column of `df` holding it."""
+    user, item, rating, time = (cols[role] for role in EVENT_NAMES)
     return events_frame(
-        ids(df[cols[0]], path, cols[0]), ids(df[cols[1]], path, cols[1]),
-        parse_time(df[cols[3]], path, cols[3], df.index.to_numpy()), df.index.to_numpy(),
-        rating=ratings(df[cols[2]], path, cols[2]))
+        ids(df[user], path, user), ids(df[item], path, item),
+        parse_time(df[time], path, time, df.index.to_numpy()), df.index.to_numpy(),
+        rating=ratings(df[rating], path, rating))
 
 
 def _raw(events: pd.DataFrame, item: pd.Series, text: pd.DataFrame, tag_text: pd.Series | None,
@@ -124,10 +149,10 @@ def _genres(genres: pd.Series) -> pd.Series:
     return genres.where(genres != NO_GENRES, "").str.replace("|", GENRE_SEPARATOR, regex=False)
 
 
-def _tag_text(tags: pd.DataFrame, path: Path) -> pd.Series:
+def _tag_text(tags: pd.DataFrame, path: Path, cols: dict[str, str]) -> pd.Series:
     """item id -> its distinct tags (case-insensitive, first spelling), most frequent first."""
-    df = pd.DataFrame({ITEM: ids(tags.iloc[:, 1], path, str(tags.columns[1])),
-                       "tag": tags.iloc[:, 2].str.strip()})
+    df = pd.DataFrame({ITEM: ids(tags[cols["item"]], path, cols["item"]),
+                       "tag": tags[cols["tag"]].astype(str).str.strip()})
     df = df[df["tag"] != ""]
     df = df.assign(key=df["tag"].str.lower(), order=range(len(df)))
     stats = (df.groupby([ITEM, "key"], sort=False)

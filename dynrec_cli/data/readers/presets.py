@@ -34,6 +34,7 @@ def read_dataset(
     text_fields: Sequence[str] | None,
     sep: str | None,
     encoding: str | None,
+    items_sep: str | None = None,
 ) -> RawData:
     """Read the dataset the `data` config describes.
 
@@ -48,6 +49,7 @@ def read_dataset(
         text_fields: catalogue columns to describe items with, in order; None keeps the
             reader's choice. Presets check that they exist.
         sep: `csv` field separator, or None to go by extension.
+        items_sep: the `csv` catalogue's separator; None means `sep`.
         encoding: text encoding, or None for the format's default.
 
     Raises:
@@ -60,7 +62,7 @@ def read_dataset(
             raise ConfigError("data.format=csv needs the log file: set data.interactions=<file>")
         return read_csv_log(Path(interactions).expanduser(),
                             Path(items).expanduser() if items else None, dict(columns),
-                            item_id_column, fields, sep, encoding)
+                            item_id_column, fields, sep, encoding, items_sep)
     if format not in PRESETS:
         raise ConfigError(f"data.format={format!r} is not one of: {', '.join(FORMATS)}")
     if not path:

@@ -71,7 +71,7 @@ def read_atomic(path: Path, encoding: str | None) -> tuple[pd.DataFrame, dict[st
     Returns:
         The table with plain names as columns (index: line numbers), and name -> type.
     """
-    df = read_table(path, sep="\t", encoding=encoding)
+    df = read_table(path, sep="\t", encoding=encoding, sep_key=None)
     names = [str(c).split(":", 1)[0] for c in df.columns]
     types = [str(c).split(":", 1)[1] if ":" in str(c) else "token" for c in df.columns]
     if len(set(names)) != len(names):

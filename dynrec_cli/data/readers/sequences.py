@@ -90,7 +90,7 @@ def read_unisrec(path: Path, encoding: str | None = None) -> RawData:
 
 def _unisrec_items(index_file: Path, text_file: Path, encoding: str | None) -> pd.DataFrame:
     index = read_table(index_file, sep="\t", header=False, names=["asin", "item"],
-                       encoding=encoding)
+                       encoding=encoding, sep_key=None)
     item = ids(index["item"], index_file, "item")
     unique_ids(item, index_file, "item")
     texts, _ = read_atomic(text_file, encoding)

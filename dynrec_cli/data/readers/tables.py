@@ -24,6 +24,7 @@ def read_table(
     header: bool = True,
     names: list[str] | None = None,
     encoding: str | None = None,
+    sep_key: str | None = "data.sep",
 ) -> pd.DataFrame:
     """Read a CSV, TSV or Parquet file, choosing the format by extension.
 
@@ -37,6 +38,8 @@ def read_table(
         header: whether the first line names the columns.
         names: column names for a file without header (or to replace the header).
         encoding: text encoding; None means UTF-8.
+        sep_key: the option that sets `sep`, named in the fix of a ragged line; None for a
+            format whose separator is fixed (the fix then says to repair the line).
 
     Returns:
         The table. Its index holds each row's 1-based line number in the file (header = line
@@ -52,10 +55,10 @@ def read_table(
         return _read_parquet(path)
     sep = sep or SEPARATORS.get(path.suffix.lower(), ",")
     if header and names is None and (fast := read_csv_fast(path, sep, encoding)) is not None:
-        _check_header(path, list(fast.columns), sep, True)
+        _check_header(path, list(fast.columns), sep, True, sep_key)
         return fast
     encoding = encoding or "utf-8-sig"
-    raw = _read_text(path, sep, encoding)
+    raw = _read_text(path, sep, encoding, sep_key)
     records = len(raw)
     raw.index = pd.RangeIndex(1, records + 1, name="row")
     if header:
@@ -69,8 +72,8 @@ def read_table(
                             f"{', '.join(names)}", row=int(raw.index[0]) if len(raw) else 1)
         columns = list(names)
     raw.columns = columns
-    _check_header(path, columns, sep, header and names is None)
-    return _drop_blank_lines(path, raw, records, sep, encoding)
+    _check_header(path, columns, sep, header and names is None, sep_key)
+    return _drop_blank_lines(path, raw, records, sep, encoding, sep_key)
 
 
 def read_text(path: Path, encoding: str | None = None) -> str:
@@ -88,13 +91,14 @@ def read_text(path: Path, encoding: str | None = None) -> str:
         raise _decode_error(path, encoding, err) from None
 
 
-def require_columns(df: pd.DataFrame, path: Path, needed: dict[str, str | None]) -> None:
+def require_columns(df: pd.DataFrame, path: Path, needed: dict[str, str | None], fix: str | None = None) -> None:
     """Check that `df` has every column the config names.
 
     Args:
         df: the table read from `path`.
         path: the file, for the message.
         needed: config key (e.g. `data.columns.user`) -> column name; None entries are skipped.
+        fix: the advice; None suggests setting the key to a column the file has.
 
     Raises:
         DataError: naming the first missing column, its config key and the columns present.
@@ -103,7 +107,7 @@ def require_columns(df: pd.DataFrame, path: Path, needed: dict[str, str | None])
         if column is not None and column not in df.columns:
             have = ", ".join(map(str, df.columns))
             raise DataError(path, f"no column '{column}' (from {role}); the file has: {have}",
-                            fix=f"set {role}= to one of those columns")
+                            fix=fix or f"set {role}= to one of those columns")
 
 
 def check_file(path: Path, key: str = "data.interactions= and data.items= (format csv) or data.path= (presets)") -> None:
@@ -132,7 +136,14 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     return df
 
 
-def _read_text(path: Path, sep: str, encoding: str) -> pd.DataFrame:
+def _sep_fix(path: Path, sep: str | None, sep_key: str | None) -> str:
+    """The fix of a line with the wrong number of fields."""
+    if sep_key is not None:
+        return f"check {sep_key}"
+    return f"the fields of {path.name} are separated by {sep!r}; repair or remove the line"
+
+
+def _read_text(path: Path, sep: str, encoding: str, sep_key: str | None) -> pd.DataFrame:
     """All fields as str; empty and missing fields both come back as NaN."""
     try:
         return pd.read_csv(
@@ -155,7 +166,7 @@ def _read_text(path: Path, sep: str, encoding: str) -> pd.DataFrame:
             raise DataError(path, f"cannot be parsed ({err})") from None
         want, line, saw = match.groups()
         raise DataError(path, f"has {saw} fields, the lines above have {want} (a stray separator "
-                        "or the wrong one?)", row=int(line), fix="check data.sep") from None
+                        "or the wrong one?)", row=int(line), fix=_sep_fix(path, sep, sep_key)) from None
 
 
 def _decode_error(path: Path, encoding: str, err: UnicodeDecodeError) -> DataError:
@@ -179,7 +190,8 @@ def _decode_error(path: Path, encoding: str, err: UnicodeDecodeError) -> DataErr
                      f"{offset})", row=line, fix="set data.encoding=latin-1 or the file's encoding")
 
 
-def _check_header(path: Path, columns: list[str], sep: str | None, from_file: bool) -> None:
+def _check_header(path: Path, columns: list[str], sep: str | None, from_file: bool,
+                  sep_key: str | None = "data.sep") -> None:
     seen: dict[str, int] = {}
     for position, name in enumerate(columns, start=1):
         if name in seen:
@@ -190,11 +202,12 @@ def _check_header(path: Path, columns: list[str], sep: str | None, from_file: bo
         hint = next((s for s in LIKELY_SEPS if s != sep and s in columns[0]), None)
         if hint is not None:
             raise DataError(path, f"reads as one column '{columns[0]}'; the fields look separated "
-                            f"by {hint!r}, not {sep!r}", row=1, fix=f"set data.sep={hint!r}")
+                            f"by {hint!r}, not {sep!r}", row=1,
+                            fix=f"set {sep_key}={hint!r}" if sep_key else _sep_fix(path, sep, None))
 
 
 def _drop_blank_lines(
-    path: Path, df: pd.DataFrame, records: int, sep: str, encoding: str
+    path: Path, df: pd.DataFrame, records: int, sep: str, encoding: str, sep_key: str | None
 ) -> pd.DataFrame:
     """Drop blank lines, fail on short (truncated) ones, and turn empty fields into "".
 
@@ -209,19 +222,19 @@ def _drop_blank_lines(
         lines = lines[:-1] if lines[-1] == "" else lines
         if len(lines) == records:
             blank = [line for line in suspects
-                     if _short_line(path, lines[line - 1].rstrip("\r"), line, sep, df.shape[1])]
+                     if _short_line(path, lines[line - 1].rstrip("\r"), line, sep, df.shape[1], sep_key)]
     df = df.drop(index=blank).fillna("")
     if df.empty:
         raise DataError(path, "has no data rows")
     return df
 
 
-def _short_line(path: Path, text: str, line: int, sep: str, width: int) -> bool:
+def _short_line(path: Path, text: str, line: int, sep: str, width: int, sep_key: str | None) -> bool:
     """Whether a line is blank; raise if it has fewer than `width` fields."""
     fields = _count_fields(text, sep)
     if 0 < fields < width:
         raise DataError(path, f"has {fields} fields, expected {width} (truncated line or wrong "
-                        "separator?)", row=line, fix="check data.sep")
+                        "separator?)", row=line, fix=_sep_fix(path, sep, sep_key))
     return fields == 0
 
 

@@ -74,7 +74,10 @@ def parse_time(
     if numbers is not None:
         return _number_seconds(numbers, fail)
     is_number = pd.to_numeric(text, errors="coerce").notna().to_numpy()
-    if is_number.any():
+    if is_number.any():  # a mix: blame the minority, as with seconds and milliseconds
+        if is_number.sum() <= (~is_number).sum():
+            raise fail(is_number, "timestamp '{value}' is a number, unlike most of the column (dates)",
+                       fix=DATE_FIX)
         raise fail(~is_number, "timestamp '{value}' is not a number like the others")
     return _date_seconds(_parse_dates(text, fail), fail)
 

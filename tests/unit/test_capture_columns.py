@@ -1,0 +1,24 @@
+"""A capture file without one of the run's columns: the advice is what capture can act on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from omegaconf import OmegaConf
+
+from dynrec_cli.capture.events import read_events
+from dynrec_cli.errors import DataError
+
+
+def test_missing_time_column_does_not_suggest_a_key_capture_refuses(tmp_path: Path) -> None:
+    path = tmp_path / "today.csv"
+    path.write_text("user_id,item_id\nu1,i1\n")
+    data = OmegaConf.create({"sep": None, "encoding": None, "min_rating": None, "events": None, "columns": {
+        "user": "user_id", "item": "item_id", "time": "timestamp", "rating": None, "event": None}})
+    with pytest.raises(DataError) as info:
+        read_events(path, data, pd.Series(["i1"]))
+    message = str(info.value)
+    assert "today.csv" in message and "no column 'timestamp'" in message
+    assert "set data.columns" not in message and "columns of the log the run was trained on" in message
