@@ -6,13 +6,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from dynrec_cli.models import cpu_fused
+
 
 def causal_mask(items: Tensor) -> Tensor | None:
-    """(B, 1, L, L) bool, True = may attend: earlier-or-same real positions, and itself.
+    """(B, 1, L, L) float to add to the attention logits: 0 = may attend (earlier-or-same real
+    positions, and itself), -inf = may not.
 
-    Padding queries attend only to themselves, which keeps their rows finite (no NaN). None when no
-    row holds padding: the attention is then plain causal, and SDPA's causal path skips the masked
-    half instead of reading a mask (a CPU-GPU sync point, like trimming the padding).
+    Padding queries attend only to themselves, which keeps their rows finite (no NaN). Additive, so
+    SDPA does not convert it again in every layer. None when no row holds padding: the attention is
+    then plain causal (a CPU-GPU sync point, like trimming the padding).
     """
     padding = items == 0
     if not bool(padding.any()):
@@ -20,7 +23,8 @@ def causal_mask(items: Tensor) -> Tensor | None:
     length = items.shape[1]
     causal = torch.ones(length, length, dtype=torch.bool, device=items.device).tril()
     eye = torch.eye(length, dtype=torch.bool, device=items.device)
-    return (causal & ~padding[:, None, None, :]) | eye
+    allowed = (causal & ~padding[:, None, None, :]) | eye
+    return torch.zeros(allowed.shape, device=items.device).masked_fill_(~allowed, float("-inf"))
 
 
 class CausalBlock(nn.Module):
@@ -36,23 +40,29 @@ class CausalBlock(nn.Module):
         self.drop = nn.Dropout(dropout)
 
     def forward(self, x: Tensor, mask: Tensor | None, last_only: bool = False) -> Tensor:
-        """x: (B, L, d), mask: (B, 1, L, L) or None (no padding) -> (B, L, d), or (B, 1, d) for the last position only.
+        """x: (B, L, d), mask: causal_mask's, or None (no padding) -> (B, L, d), or (B, 1, d) for the last position only.
 
         last_only: scoring needs the newest position alone; its query still reads every key and
         value, and the query, output projection and feed-forward then run on one row instead of L.
         """
         batch, length, hidden = x.shape
         normed = self.norm1(x)
+        weight, bias = self.qkv.weight, self.qkv.bias
         if last_only:
-            weight, bias = self.qkv.weight, self.qkv.bias
-            q = F.linear(normed[:, -1:], weight[:hidden], bias[:hidden]).view(batch, 1, self.heads, -1).transpose(1, 2)
-            k, v = F.linear(normed, weight[hidden:], bias[hidden:]).view(batch, length, 2, self.heads, -1).permute(2, 0, 3, 1, 4)
+            q = cpu_fused.linear(normed[:, -1:], weight[:hidden], bias[:hidden]).view(batch, 1, self.heads, -1).transpose(1, 2)
+            k, v = cpu_fused.linear(normed, weight[hidden:], bias[hidden:]).view(batch, length, 2, self.heads, -1).permute(2, 0, 3, 1, 4)
             x, mask = x[:, -1:], None if mask is None else mask[:, :, -1:]
         else:
-            q, k, v = self.qkv(normed).view(batch, length, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
+            q, k, v = cpu_fused.linear(normed, weight, bias).view(batch, length, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
         attended = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0,
+            q, k, v, attn_mask=None if mask is None else mask.to(q.dtype), dropout_p=self.dropout if self.training else 0.0,
             is_causal=mask is None and not last_only,  # the newest query reads every key: no mask at all
         )  # fmt: skip
-        x = x + self.drop(self.out(attended.transpose(1, 2).reshape(batch, x.shape[1], hidden)))
-        return x + self.drop(self.ffn(self.norm2(x)))
+        attended = attended.transpose(1, 2).reshape(batch, x.shape[1], hidden)
+        if self.training:
+            x = x + self.drop(self.out(attended))
+            return x + self.drop(self.ffn(self.norm2(x)))
+        # no dropout outside training: the same sums, with bias, GELU and residual inside the products on a CPU
+        first, second = self.ffn[0], self.ffn[3]
+        x = cpu_fused.linear_add(attended, x, self.out.weight, self.out.bias)
+        return cpu_fused.linear_add(cpu_fused.linear(self.norm2(x), first.weight, first.bias, gelu=True), x, second.weight, second.bias)

@@ -42,7 +42,8 @@ class SASRec(SequenceModel):
         """(B, L) items -> (B, L, d) states, or (B, 1, d) of the newest position with `last_only`."""
         length = items.shape[1]
         positions = torch.arange(self.max_len - length, self.max_len, device=items.device)
-        x = self.input_norm(self.item_emb(items) * self.scale + self.pos_emb(positions)[None])
+        x = self.item_emb(items)
+        x = self.input_norm((x * self.scale if self.scale != 1.0 else x) + self.pos_emb(positions)[None])
         x = self.drop(x) * (items > 0).unsqueeze(-1)
         mask = causal_mask(items)
         for depth, block in enumerate(self.blocks, start=1):
