@@ -4,10 +4,14 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
-# CPU wheel of torch by default. On a GPU box, install the CUDA build you want into .venv
-# first (see README, "GPU boxes"): `make install` keeps a torch that is already there.
+# torch from PyTorch's CPU index when no NVIDIA GPU is present (no nvidia-smi): stock pip on Linux
+# would fetch the CUDA build from PyPI. pip's own find-links and extra indexes (pip config list)
+# still apply, so a local CPU wheel is found offline. With nvidia-smi, pip's default index gives a
+# CUDA build; choose another with TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cu128"
+# (README, "GPU boxes"). `make install` keeps a torch that is already in .venv.
 TORCH_SPEC ?= torch==2.13.0
-TORCH_PIP_ARGS ?=
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+TORCH_PIP_ARGS ?= $(if $(shell command -v nvidia-smi 2>/dev/null),,--index-url $(TORCH_CPU_INDEX))
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
@@ -15,7 +19,7 @@ export TOKENIZERS_PARALLELISM := false
 .DEFAULT_GOAL := help
 
 help: ## list the targets
-	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -32,8 +32,12 @@ def _number(cfg: DictConfig, key: str, kind: type = int, minimum: float | None =
 
 
 def validate_config(cfg: DictConfig) -> None:
+    """Check (and normalise list-typed keys of) a composed config; ConfigError names the first bad key."""
+    from dynrec_cli.config_lists import normalise_lists
     from dynrec_cli.config_rules import check_rules
 
+    _check_required(cfg)
+    normalise_lists(cfg)  # first: the checks below read eval.ks, eval.splits, ... as lists
     data = cfg.data
     _check(data.format in FORMATS, f"data.format={data.format}: choose one of {', '.join(FORMATS)}")
     _check(data.split in SPLITS, f"data.split={data.split}: choose one of {', '.join(SPLITS)}")
@@ -50,7 +54,7 @@ def validate_config(cfg: DictConfig) -> None:
     _check(_number(cfg, "trainer.optimizer.lr", float) > 0, f"trainer.optimizer.lr={cfg.trainer.optimizer.lr}: must be > 0")
     _number(cfg, "trainer.max_minutes", float, 0, nullable=True)
     ks = list(cfg.eval.ks)
-    _check(bool(ks) and all(str(k).isdigit() and int(k) >= 1 for k in ks), f"eval.ks={ks}: a non-empty list of positive integers")
+    _check(all(str(k).isdigit() and int(k) >= 1 for k in ks), f"eval.ks={ks}: a non-empty list of positive integers")
     _check(cfg.eval.protocol in ("standard", "replay"), f"eval.protocol={cfg.eval.protocol}: choose standard or replay")
     _check(cfg.eval.protocol != "replay" or data.split == "temporal",
            "eval.protocol=replay needs a run trained with data.split=temporal (a global time cut-off before the replayed events)")
@@ -66,7 +70,24 @@ def validate_config(cfg: DictConfig) -> None:
         _number(cfg, "encoder.batch_size", int, 1)
         _number(cfg, "pretrain.mlm.epochs", int, 0)
     _check_workflow(cfg)
+    check_compare_show(cfg.eval.compare)
+    if OmegaConf.select(cfg, "capture.columns") is not None:
+        from dynrec_cli.capture.events import capture_columns
+
+        capture_columns(data, cfg.capture.columns)  # a role the run has no column for: refused up front
     check_rules(cfg)  # every numeric, enum and flag key: range or choices
+
+
+REQUIRED_HINTS = {"encoder.model": "a Hugging Face id in the local cache or a model folder, e.g. encoder.model=/models/bge-small"}
+
+
+def _check_required(cfg: DictConfig) -> None:
+    """A `???` value nobody gave (e.g. encoder=hf without encoder.model=) fails here, not in a stage."""
+    missing = sorted(OmegaConf.missing_keys(cfg))
+    if missing:
+        key = missing[0]
+        hint = REQUIRED_HINTS.get(key, f"e.g. {key}=VALUE")
+        raise ConfigError(f"{key} is required and has no value: give it ({hint})")
 
 
 def _check_data_keys(data: DictConfig) -> None:
@@ -95,3 +116,16 @@ def _check_workflow(cfg: DictConfig) -> None:
     _number(cfg, "eval.compare.resamples", int, 1)
     confidence = _number(cfg, "eval.compare.confidence", float)
     _check(0 < confidence < 1, f"eval.compare.confidence={confidence}: must be in (0, 1), e.g. 0.95")
+
+
+def check_compare_show(compare: DictConfig) -> None:
+    """eval.compare.show: metric@K names (the metrics per-user tables hold), e.g. ndcg@10."""
+    from dynrec_cli.config_lists import as_list
+    from dynrec_cli.evaluation.metrics import METRICS as MEASURED
+    from dynrec_cli.evaluation.report import BEYOND
+
+    names = sorted({*MEASURED, *BEYOND})
+    for entry in as_list(compare.show):
+        name, at, k = str(entry).partition("@")
+        _check(bool(at) and name in names and k.isdigit() and int(k) >= 1,
+               f"eval.compare.show: {entry} is not NAME@K (NAME one of {', '.join(names)}, K >= 1), e.g. ndcg@10")

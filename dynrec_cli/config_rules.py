@@ -16,6 +16,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from dynrec_cli.errors import ConfigError
 
 _ABSENT = object()
+STRATEGIES = ("filter", "popularity", "freshness", "mmr")  # rank.strategies (ranking/reranker.py)
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,8 @@ RULES: dict[str, Range | Choice | Flag] = {
     "encoder.kind": Choice(("auto", "encoder", "decoder")),
     "encoder.pooling": Choice(("auto", "mean", "cls", "last")),
     "encoder.normalize": Flag(),
+    "encoder.precision": Choice(("auto", "fp32", "bf16", "fp16")),
+    "adapter.lora.refresh": Choice(("epoch",)),
     "pretrain.mlm.lr": POSITIVE, "pretrain.mlm.batch_size": COUNT,
     "pretrain.mlm.mask_prob": Range(0, 1, low_open=True, high_open=True),
     "eval.user_chunk": COUNT, "eval.item_chunk": COUNT,
@@ -124,6 +127,11 @@ RULES: dict[str, Range | Choice | Flag] = {
     "rank.faiss.kind": Choice(("ivf", "hnsw", "flat")),
     "rank.format": Choice(("parquet", "csv", "jsonl")),
     "rank.index": Choice(("exact", "faiss")),
+    "rank.candidates": COUNT,
+    "capture.mode": Choice(("batched", "single")),
+    "capture.late_events": Choice(("error", "skip")),
+    "capture.latency_probe": NONNEG,
+    "capture.checkpoint_every": COUNT, "capture.top_movers": COUNT, "capture.plot_bins": COUNT,
 }
 
 
@@ -149,6 +157,10 @@ def _check_pairs(cfg: DictConfig) -> None:
     k, candidates = OmegaConf.select(cfg, "rank.k"), OmegaConf.select(cfg, "rank.candidates")
     if OmegaConf.select(cfg, "rank.strategies") and isinstance(k, int) and isinstance(candidates, int) and candidates < k:
         raise ConfigError(f"rank.candidates={candidates} is below rank.k={k}: the strategies re-rank a pool of at least k items")
+    strategies = OmegaConf.select(cfg, "rank.strategies")
+    unknown = [str(s) for s in strategies or [] if str(s) not in STRATEGIES]
+    if unknown:
+        raise ConfigError(f"rank.strategies: unknown strategy {', '.join(unknown)}; choose from {', '.join(STRATEGIES)}")
     splits = OmegaConf.select(cfg, "eval.splits")
     if isinstance(splits, ListConfig) and (not splits or not set(splits) <= {"valid", "test"}):
         raise ConfigError(f"eval.splits={list(splits)}: a non-empty list of valid, test")

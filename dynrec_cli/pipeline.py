@@ -16,13 +16,14 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from dynrec_cli import artifacts
-from dynrec_cli.errors import ArtifactError, ConfigError
+from dynrec_cli.errors import ArtifactError, ConfigError, DynrecError
 from dynrec_cli.runtime import reuse_freed_memory
 from dynrec_cli.stages import STAGES, StageContext
 from dynrec_cli.training import distributed
 
 log = logging.getLogger(__name__)
 METRICS_FILE = "metrics.json"
+OVERRIDES_FILE = "overrides.json"  # the overrides of the command that last (re)trained the run
 # verbs that work on a trained model: given an explicit run_dir=, it must hold one (see run_task)
 NEEDS_TRAINED_RUN = ("capture", "rank", "evaluate")
 TRAINED_STAGES = ("prepare", "pretrain", "finetune")  # what those verbs read and never redo
@@ -64,8 +65,11 @@ def run_task(
     With `require_trained` (the CLI's capture/rank/evaluate with an explicit run_dir=), a run
     folder without a finished finetune stage is refused instead of training a new model there."""
     from dynrec_cli.config_checks import validate_config
+    from dynrec_cli.config_unused import warn_unused
 
     validate_config(cfg)
+    if distributed.is_main():
+        warn_unused(cfg, overrides or [])
     if OmegaConf.select(cfg, "runtime.reuse_freed_memory", default=True):
         reuse_freed_memory()
     with distributed.session():  # under torchrun: join the process group; else a no-op
@@ -78,19 +82,20 @@ def run_task(
         log.info("run folder: %s", run_dir)
         # stages trained under other runtime keys only (threads, device): read as they are
         as_trained = distributed.on_main(lambda: _refuse_retraining(ctx, verb)) if trained else set()
+        ran: set[str] = set()  # the stages this command (re)ran, not skipped
         try:
-            with _recording(run_dir, cfg, overrides):
+            with _recording(run_dir, cfg, overrides, ran):
                 for name in stages_for(verb):
                     stage = STAGES[name]
                     redo = force and (verb == "train" or name == verb)
                     if name in as_trained:
                         log.info("[%s] trained with other %s, read as it is", name, " / ".join(RUNTIME_KEYS))
                     elif stage.DATA_PARALLEL:
-                        _run_stage(stage, ctx, redo)
+                        ran.update([name] if _run_stage(stage, ctx, redo) else [])
                     else:  # one writer: rank 0 runs the stage while the other ranks wait
-                        distributed.on_main(lambda: _run_stage(stage, ctx, redo))
-                    if name == "prepare" and "evaluate" in stages_for(verb):
-                        _check_catalogue_depth(ctx)
+                        ran.update([name] if distributed.on_main(lambda: _run_stage(stage, ctx, redo)) else [])
+                    if name == "prepare":
+                        _check_against_prepared(ctx, verb)
                 if verb == "capture":  # capture.events / capture.items update the interest store (cursor-driven, not skip-checked)
                     from dynrec_cli.capture.run import capture_updates
 
@@ -103,14 +108,18 @@ def run_task(
     return json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
 
 
-def _check_catalogue_depth(ctx: StageContext) -> None:
-    """eval.ks against the prepared catalogue, before finetune spends time on a run evaluate would refuse."""
+def _check_against_prepared(ctx: StageContext, verb: str) -> None:
+    """eval.ks against the catalogue, rank.users and rank.filter against the prepared data: before
+    finetune spends time on a run that evaluate or rank would refuse."""
     from dynrec_cli.stages.evaluate import check_ks
+    from dynrec_cli.stages.rank import check_against_prepared
 
     manifest = artifacts.load_manifest(ctx.stage_dir("prepare")) or {}
     n_items = manifest.get("figures", {}).get("items")
-    if n_items is not None:
+    if n_items is not None and "evaluate" in stages_for(verb):
         check_ks(ctx.cfg.eval, int(n_items), ctx.run_dir)
+    if "rank" in stages_for(verb):
+        check_against_prepared(ctx)
 
 
 def _require_trained_run(run_dir: Path, verb: str) -> None:
@@ -217,28 +226,33 @@ def _writable(run_dir: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _recording(run_dir: Path, cfg: DictConfig, overrides: list[str] | None) -> Iterator[None]:
-    """Write config.json (and a new run's overrides.json) once the command succeeds, or fails
-    after a stage completed: a command refused up front leaves the run folder as it was."""
-    started = time.time()
+def _recording(run_dir: Path, cfg: DictConfig, overrides: list[str] | None, ran: set[str]) -> Iterator[None]:
+    """Write config.json (and overrides.json, see _record_run) once the command succeeds, or fails
+    after a stage completed: a command refused up front leaves the run folder as it was.
+    `ran` fills with the stages the command (re)ran while it is in the `with` block."""
     try:
         yield
-    except BaseException:
-        if distributed.is_main() and any(p.stat().st_mtime >= started for p in run_dir.glob(f"*/{artifacts.MANIFEST}")):
-            _record_run(run_dir, cfg, overrides)
+    except BaseException as exc:
+        if distributed.is_main() and ran:  # a refused value (our errors) must not become the run's setting
+            _record_run(run_dir, cfg, None if isinstance(exc, DynrecError) else overrides, ran)
         raise
     if distributed.is_main():
-        _record_run(run_dir, cfg, overrides)
+        _record_run(run_dir, cfg, overrides, ran)
 
 
-def _record_run(run_dir: Path, cfg: DictConfig, overrides: list[str] | None) -> None:
+def _record_run(run_dir: Path, cfg: DictConfig, overrides: list[str] | None, ran: set[str]) -> None:
+    """config.json always; overrides.json for a new run, and whenever the command (re)ran a stage
+    the run's model is trained from (TRAINED_STAGES), so that later verbs on the folder compose
+    what it was last trained with (e.g. `train run_dir=R model=pop` after `prepare run_dir=R`)."""
     with _writable(run_dir):
         artifacts.write_json(run_dir / "config.json", OmegaConf.to_container(cfg, resolve=True))
-        if overrides is not None and not (run_dir / "overrides.json").exists():
-            artifacts.write_json(run_dir / "overrides.json", [o for o in overrides if not o.startswith("run_dir=")])
+        saved = run_dir / OVERRIDES_FILE
+        if overrides is not None and (ran & set(TRAINED_STAGES) or not saved.exists()):
+            artifacts.write_json(saved, [o for o in overrides if not o.startswith("run_dir=")])
 
 
-def _run_stage(stage: Any, ctx: StageContext, force: bool) -> None:
+def _run_stage(stage: Any, ctx: StageContext, force: bool) -> bool:
+    """Run `stage` unless its manifest says it is up to date; returns whether it ran."""
     name = stage.NAME
     out = ctx.run_dir / name
     cfg_hash = artifacts.config_hash(stage.config_sections(ctx.cfg))
@@ -253,7 +267,7 @@ def _run_stage(stage: Any, ctx: StageContext, force: bool) -> None:
         log.info("[%s] up to date, skipped", name)
         if distributed.is_main():
             stage.report(ctx, current)
-        return
+        return False
     log.info("[%s] running", name)
     with _writable(ctx.run_dir):
         folder = artifacts.StageFolder(out)
@@ -273,3 +287,4 @@ def _run_stage(stage: Any, ctx: StageContext, force: bool) -> None:
             raise
     distributed.on_main(lambda: stage.after_commit(ctx, artifacts.load_manifest(out) or {}))  # and a barrier
     log.info("[%s] done in %.1fs", name, time.perf_counter() - started)
+    return True

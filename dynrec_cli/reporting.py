@@ -55,5 +55,6 @@ def print_metrics(metrics: dict[str, float], title: str = "metrics") -> None:
         for column in ("segment", "users", "ndcg@10", "recall@10"):
             seg.add_column(column, justify="right" if column != "segment" else "left")
         for name, row in segments.items():
-            seg.add_row(name, f"{row.get('users', 0):.0f}", f"{row.get('ndcg@10', 0):.4f}", f"{row.get('recall@10', 0):.4f}")
+            figures = (f"{row[m]:.4f}" if m in row else "" for m in ("ndcg@10", "recall@10"))  # empty segment: blank
+            seg.add_row(name, f"{row.get('users', 0):.0f}", *figures)
         console.print(seg)

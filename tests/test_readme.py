@@ -32,3 +32,22 @@ def test_cheat_sheet_command_composes(cli, command: str) -> None:
 
 def test_cheat_sheet_is_not_empty() -> None:
     assert len(COMMANDS) >= 8
+
+
+def test_cheat_sheet_user_ids_exist_in_the_sample(cli, tmp_path) -> None:
+    import pandas as pd
+
+    wanted = [u for line in re.findall(r"rank\.users=\[([^\]]*)\]", README) for u in line.split(",") if u]
+    assert wanted
+    assert cli("prepare", f"run_dir={tmp_path / 'run'}").exit_code == 0
+    users = set(pd.read_parquet(tmp_path / "run" / "prepare" / "users.parquet")["user_id"].astype(str))
+    assert set(wanted) <= users, sorted(set(wanted) - users)
+
+
+def test_make_help_lines_up_every_target() -> None:
+    import subprocess
+
+    shown = subprocess.run(["make", "--no-print-directory", "help"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in shown.splitlines() if line.strip()]
+    starts = {len(line) - len(line.split(maxsplit=1)[1]) for line in lines}
+    assert len(lines) >= 8 and len(starts) == 1, lines

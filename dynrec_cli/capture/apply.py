@@ -19,8 +19,6 @@ from torch import Tensor, nn
 from dynrec_cli.capture.store import UserState
 from dynrec_cli.capture.windows import chunk_windows, encode_windows
 
-MODES = ("batched", "single")
-
 
 @dataclass
 class Encoder:

@@ -10,10 +10,11 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from dynrec_cli.data.types import ITEM, ROW, TIME, USER
-from dynrec_cli.errors import DataError
+from dynrec_cli.errors import ConfigError, DataError
 
-# capture reads the run's data.columns and refuses to change them (that would retrain the run)
-SAME_COLUMNS = "a capture file needs the columns of the log the run was trained on, under the same names"
+# capture reads the run's data.columns (changing them would retrain the run); capture.columns.<role> renames one for the file
+SAME_COLUMNS = ("a capture file needs the columns of the log the run was trained on; where its names differ, "
+                "map them with capture.columns.<role>=<column in the file>, e.g. capture.columns.item=movie")
 
 
 @dataclass
@@ -39,13 +40,31 @@ class NewEvents:
         return NewEvents(self.path, self.users[start:], self.items[start:], self.times[start:], self.rows[start:], self.has_time)
 
 
-def read_events(path: Path, data: DictConfig, item_ids: pd.Series) -> NewEvents:
+def capture_columns(data: DictConfig, renamed: DictConfig | None) -> dict[str, str | None]:
+    """The capture file's column of each role: capture.columns.<role>, else the run's data.columns.<role>.
+
+    Raises:
+        ConfigError: a role the run was trained without (data.columns.<role> null): nothing would read it.
+    """
+    columns = OmegaConf.to_container(data.columns)
+    for role, column in (OmegaConf.to_container(renamed) if renamed is not None else {}).items():
+        if column is None:
+            continue
+        if columns.get(role) is None:
+            raise ConfigError(f"capture.columns.{role}={column}: the run was trained without a {role} column "
+                              f"(data.columns.{role} is null), so a capture file's {role} is never read; drop it")
+        columns[role] = str(column)
+    return columns
+
+
+def read_events(path: Path, data: DictConfig, item_ids: pd.Series, columns: dict[str, str | None] | None = None) -> NewEvents:
     """Read, filter (data.min_rating / data.events) and sort a capture file; map items to the store.
 
     Args:
-        path: CSV/TSV/Parquet file (by extension), columns named by data.columns.*.
+        path: CSV/TSV/Parquet file (by extension).
         data: the run's data config.
         item_ids: the store's item ids, position i = item index i + 1.
+        columns: the file's column per role (`capture_columns`); None = the run's data.columns.
 
     Raises:
         DataError: unreadable file, bad value, or an item the store does not know (row, column).
@@ -56,7 +75,7 @@ def read_events(path: Path, data: DictConfig, item_ids: pd.Series) -> NewEvents:
     from dynrec_cli.data.readers.tables import check_file
 
     check_file(Path(path), "capture.events=")
-    columns = OmegaConf.to_container(data.columns)
+    columns = columns if columns is not None else OmegaConf.to_container(data.columns)
     raw = read_csv_log(Path(path), None, columns, None, None, data.sep, data.encoding,
                        columns_fix=SAME_COLUMNS)
     events = clean.filter_events(raw.events, data.min_rating, data.events)

@@ -19,14 +19,13 @@ from omegaconf import DictConfig
 
 from dynrec_cli import artifacts
 from dynrec_cli.capture import store as stores
-from dynrec_cli.capture.apply import MODES, Encoder, Timing, probe_latency, run_chunks
-from dynrec_cli.capture.events import NewEvents, read_events
-from dynrec_cli.errors import ConfigError, DataError
+from dynrec_cli.capture.apply import Encoder, Timing, probe_latency, run_chunks
+from dynrec_cli.capture.events import NewEvents, capture_columns, read_events
+from dynrec_cli.errors import DataError
 from dynrec_cli.stages.base import StageContext, upstream_fingerprint
 
 log = logging.getLogger(__name__)
 CAPTURES = "captures"
-LATE = ("error", "skip")
 
 
 def store_folder(ctx: StageContext) -> Path:
@@ -37,22 +36,11 @@ def identity(ctx: StageContext) -> dict[str, str]:
     return stores.run_identity(ctx.run_dir, upstream_fingerprint(ctx.run_dir, "prepare"), upstream_fingerprint(ctx.run_dir, "finetune"))
 
 
-def _check_config(cfg: DictConfig) -> None:
-    if cfg.mode not in MODES:
-        raise ConfigError(f"capture.mode={cfg.mode}: choose one of {', '.join(MODES)}")
-    if cfg.late_events not in LATE:
-        raise ConfigError(f"capture.late_events={cfg.late_events}: choose one of {', '.join(LATE)}")
-    for key in ("checkpoint_every", "plot_bins", "top_movers"):
-        if int(cfg[key]) < 1:
-            raise ConfigError(f"capture.{key}={cfg[key]}: must be >= 1")
-
-
 def capture_updates(ctx: StageContext) -> None:
     """Apply `capture.items` then `capture.events` to the run's interest store (made on first use)."""
     cfg = ctx.cfg.capture
     if not cfg.events and not cfg["items"]:
         return
-    _check_config(cfg)
     from dynrec_cli.training.checkpoint import load_model
     from dynrec_cli.training.device import resolve_device
 
@@ -63,8 +51,9 @@ def capture_updates(ctx: StageContext) -> None:
     store = stores.open_store(store_folder(ctx), identity(ctx)) or _seed(ctx, model, device)
     new_items = _new_items(ctx, store, model, device) if cfg["items"] else None
     known = store.items["item_id"] if new_items is None else pd.concat([store.items["item_id"], new_items[0]["item_id"]])
-    events = read_events(Path(cfg.events), ctx.cfg.data, known) if cfg.events else None
-    plan = _plan(store, events, cfg, str(ctx.cfg.data.columns.time)) if events is not None else None
+    columns = capture_columns(ctx.cfg.data, cfg.columns)
+    events = read_events(Path(cfg.events), ctx.cfg.data, known, columns) if cfg.events else None
+    plan = _plan(store, events, cfg, str(columns["time"])) if events is not None else None
     # every check has passed: from here on the store is written
     if new_items is not None:
         rows, vectors = new_items

@@ -40,12 +40,15 @@ def print_table(rows: list[list[str]], title: str) -> None:
 
 def run_compare(args: list[str], out: Path | None, allow_different_splits: bool) -> None:
     """Compare runs; write compare.csv/compare.md into `out` (default: the first run)."""
+    from dynrec_cli.config_checks import check_compare_show
+    from dynrec_cli.config_lists import as_list
     from dynrec_cli.evaluation.compare import compare_runs, shown_keys, wide_table, write_outputs
 
     setup_logging()
     try:
         runs, overrides = split_arguments(args)
         cfg = _hydra.compose_config("compare", overrides).eval.compare
+        check_compare_show(cfg)
         resamples, confidence, seed = int(cfg.resamples), float(cfg.confidence), int(cfg.seed)
         if resamples < 1 or not 0 < confidence < 1:
             raise ConfigError(f"eval.compare: resamples={resamples} must be >= 1 and confidence={confidence} in (0, 1)")
@@ -54,7 +57,7 @@ def run_compare(args: list[str], out: Path | None, allow_different_splits: bool)
         console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     names = run_labels(runs)
-    show = [str(m) for m in cfg.show]
+    show = [str(m) for m in as_list(cfg.show)]
     note = (
         f"Δ = run − {names[0]}, mean over the users both runs evaluated; interval: {confidence:.0%} paired "
         f"bootstrap over users ({resamples} resamples, seed {seed}); p: two-sided bootstrap p-value."

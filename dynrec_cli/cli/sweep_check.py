@@ -35,6 +35,23 @@ def sweep_choices(overrides: list[str]) -> list[list[str]]:
     return out
 
 
+def refuse_sweeping_a_trained_run(verb: str, overrides: list[str]) -> None:
+    """capture, rank and evaluate given run_dir=DIR read the one trained run in DIR and never
+    train; Hydra's jobs would each get a folder of their own (DIR/<n>) and train a new model
+    there, so such a sweep is refused with the way to vary the evaluation settings instead."""
+    from dynrec_cli.pipeline import NEEDS_TRAINED_RUN
+
+    run_dirs = [o.split("=", 1)[1] for o in overrides if o.startswith("run_dir=")]
+    if verb in NEEDS_TRAINED_RUN and run_dirs:
+        run_dir = run_dirs[-1]
+        raise ConfigError(
+            f"dynrec {verb} -m run_dir={run_dir}: {verb} reads the one trained run there and never trains, so it does "
+            f"not sweep; run it once per value instead (dynrec {verb} run_dir={run_dir} KEY=V1, then KEY=V2: each "
+            f"replaces {run_dir}/{verb}/, so copy what you keep in between), or sweep from training: dynrec train -m "
+            "run_dir=SWEEP KEY=V1,V2"
+        )
+
+
 def validate_sweep(verb: str, overrides: list[str], config_dir: Path | None) -> None:
     """Compose the first job, then each other value of every swept key once; ConfigError on the first failure."""
     from hydra.errors import HydraException

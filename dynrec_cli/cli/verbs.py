@@ -63,6 +63,9 @@ def parse_gates(items: list[str]) -> dict[str, float]:
 def check_gates(gates: dict[str, float], metrics: dict[str, float]) -> list[str]:
     from dynrec_cli.evaluation.gates import unknown_keys_message
 
+    from dynrec_cli.evaluation.gates import check_empty_segments
+
+    check_empty_segments("--fail-under", list(gates), metrics)
     unknown = [key for key in gates if key not in metrics]
     if unknown:
         raise ConfigError(unknown_keys_message("--fail-under", unknown, sorted(metrics)))
@@ -98,8 +101,9 @@ def run_verb(
         from dynrec_cli import pipeline
 
         if (multirun or any(o.startswith("hparams_search=") for o in overrides)) and not print_config:
-            from dynrec_cli.cli.sweep_check import validate_sweep
+            from dynrec_cli.cli.sweep_check import refuse_sweeping_a_trained_run, validate_sweep
 
+            refuse_sweeping_a_trained_run(verb, overrides)
             validate_sweep(verb, overrides, config_dir)  # a typo fails here, before any job runs
             sweep_dir = _hydra.run_sweep(
                 verb, overrides, config_dir, lambda cfg, job: pipeline.run_task(cfg, verb, force=force, overrides=job)
@@ -139,7 +143,7 @@ def run_verb(
         raise typer.Exit(130) from None
     if failed:
         for line in failed:
-            console.print(f"[bold red]gate failed:[/bold red] {line}", highlight=False)
+            console.print(f"[bold red]gate failed:[/bold red] {escape(line)}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
 
 
@@ -149,7 +153,8 @@ def show_config(verb: str, overrides: list[str], config_dir: Path | None) -> Non
 
     setup_logging()
     if verb not in _hydra.VERBS:
-        console.print(f"[bold red]error:[/bold red] --verb {verb}: choose one of {', '.join(_hydra.VERBS)}")
+        console.print(f"[bold red]error:[/bold red] --verb {escape(verb)}: choose one of {', '.join(_hydra.VERBS)}",
+                      highlight=False, soft_wrap=True)
         raise typer.Exit(2)
     try:
         overrides = with_run_overrides(overrides)

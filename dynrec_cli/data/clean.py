@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dynrec_cli.config_lists import as_list
 from dynrec_cli.data.types import EVENT, ITEM, RATING, ROW, TIME, USER
 from dynrec_cli.errors import ConfigError, DataError
 
@@ -47,11 +48,7 @@ def filter_events(
 def event_values(keep_events: str | int | Iterable[object] | None) -> list[str]:
     """`data.events` as the list of text values it keeps: Hydra reads `data.events=buy` as one
     string (not a list of letters) and `data.events=[1]` as a number, while the log holds text."""
-    if keep_events is None:
-        return []
-    if isinstance(keep_events, (str, int, float)):
-        keep_events = [keep_events]
-    return [str(value).strip() for value in keep_events]
+    return [str(value).strip() for value in as_list(keep_events)]
 
 
 def event_counts(events: pd.DataFrame, shown: int = 5) -> str:

@@ -21,6 +21,7 @@ from dynrec_cli.evaluation.report import BEYOND
 
 # SPLIT[/SEGMENT]/NAME@K or SPLIT[/SEGMENT]/users, as metrics.json spells them (eval.protocol=replay
 # adds replay/… and frozen/…, counted in events)
+BOUNDED = (*METRICS, "coverage", "gini")  # metrics in [0, 1]: an absolute drop >= 1 never fails
 _KEY = re.compile(r"(valid|test|replay|frozen)(/[a-z][a-z0-9_]*)?/(?:(?P<name>[a-z]+)@(?P<k>\d+)|users|events)")
 
 
@@ -34,6 +35,19 @@ def check_metric_keys(option: str, keys: list[str], ks: list[int]) -> None:
                 f"{option} {key}: not a metric key; keys are SPLIT[/SEGMENT]/NAME@K, e.g. test/ndcg@10 or "
                 f"test/cold/recall@10, with SPLIT valid, test (or replay, frozen), NAME one of {', '.join(names)}, K in eval.ks={list(ks)}"
             )
+
+
+def check_empty_segments(option: str, keys: list[str], metrics: dict[str, float]) -> None:
+    """Refuse a gate on a segment the evaluation has no users in (metrics.json keeps only its
+    `SPLIT/SEGMENT/users: 0`): no figure exists to pass or fail."""
+    for key in keys:
+        match = _KEY.fullmatch(key)
+        if match is None or not match[2] or key in metrics:
+            continue
+        segment = f"{match[1]}{match[2]}"
+        if metrics.get(f"{segment}/users") == 0:
+            raise ConfigError(f"{option} {key}: the segment {segment} has no users in this evaluation ({segment}/users = 0), "
+                              "so it has no figure to gate; drop the gate or gate a segment with users")
 
 
 def unknown_keys_message(option: str, unknown: list[str], known: list[str]) -> str:
@@ -70,6 +84,10 @@ def parse_max_drops(items: list[str]) -> list[MaxDrop]:
             sep = ""
         if not sep or not key or amount < 0:
             raise ConfigError(f"--max-drop {item}: expected KEY=PERCENT% or KEY=NUMBER >= 0, e.g. test/ndcg@10=5%")
+        match = _KEY.fullmatch(key)
+        if not relative and amount >= 1 and match is not None and match["name"] in BOUNDED:
+            raise ConfigError(f"--max-drop {item}: {match['name']} lies in [0, 1], so an absolute drop of {value} can never "
+                              f"fail; did you mean {key}={value}% (relative), or an absolute amount below 1?")
         out.append(MaxDrop(key, amount, relative))
     return out
 

@@ -80,12 +80,13 @@ def build_sections(
     if segments:
         ks = sorted({k for row in tables[split].values() for k in row})
         k = 10 if 10 in ks else ks[-1]
-        shown = [f"{m}@{k}" for m in ("ndcg", "recall", "ild", "novelty") if f"{m}@{k}" in next(iter(segments.values()))]
+        reported = {m for row in segments.values() for m in row}  # a segment without users has no metric keys
+        shown = [f"{m}@{k}" for m in ("ndcg", "recall", "ild", "novelty") if f"{m}@{k}" in reported]
         rows = [["segment", "users", *shown]] + [
-            [name, f"{row.get('users', 0):.0f}", *(_fmt(row.get(m, 0.0)) for m in shown)] for name, row in segments.items()
+            [name, f"{row.get('users', 0):.0f}", *(_fmt(row[m]) if m in row else "" for m in shown)] for name, row in segments.items()
         ]
         sections.append(Section(f"{split}: segments", rows=rows, note="cold/warm targets, short/long histories, activity buckets, time periods"))
-        bars = {m: [row.get(m, 0.0) for row in segments.values()] for m in shown[:2]}
+        bars = {m: [row.get(m, float("nan")) for row in segments.values()] for m in shown[:2]}  # nan: no bar
         sections.append(Section(f"{split}: per-segment {', '.join(bars)}", image=plots.segment_bars(list(segments), bars, f"{split} by segment")))
     if history:
         sections.append(Section("training curves", image=plots.training_curves(history, objective),

@@ -32,12 +32,14 @@ def user_segments(users: np.ndarray, history: UserSequences, targets: UserSequen
 
 
 def segment_summary(prefix: str, per_user: dict[str, np.ndarray], segments: dict[str, np.ndarray]) -> dict[str, float]:
-    """`{prefix}/{segment}/{metric}` means and `{prefix}/{segment}/users` counts."""
+    """`{prefix}/{segment}/{metric}` means and `{prefix}/{segment}/users` counts.
+
+    A segment without users has its count (0) and no metric keys: a mean over nobody is not 0."""
     out: dict[str, float] = {}
     for segment, mask in segments.items():
         out[f"{prefix}/{segment}/users"] = float(mask.sum())
-        for name, values in per_user.items():
-            out[f"{prefix}/{segment}/{name}"] = float(values[mask].mean()) if mask.any() else 0.0
+        if mask.any():
+            out.update({f"{prefix}/{segment}/{name}": float(values[mask].mean()) for name, values in per_user.items()})
     return out
 
 

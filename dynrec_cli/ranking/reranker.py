@@ -18,7 +18,6 @@ from dynrec_cli.errors import ConfigError
 from dynrec_cli.ranking import features
 from dynrec_cli.ranking.strategies import adjust, mmr_order, relevance, sort_pool
 
-STRATEGIES = ("filter", "popularity", "freshness", "mmr")
 
 
 @dataclass
@@ -76,23 +75,23 @@ def check_numbers(cfg: DictConfig) -> None:
             raise ConfigError(f"rank.{key}={value}: must be >= {minimum}")
 
 
+def filter_mask(flt: DictConfig, prepared: PreparedData) -> Tensor:
+    """(n_items + 1,) bool: the items `rank.filter` lets through; ConfigError for an unknown
+    category column or item id."""
+    allow = None if flt.allow_items is None else list(flt.allow_items)
+    column = str(flt.category_column)
+    # null: split as the data was stored (prepare records it per column: MovieLens genres ", ")
+    separator = str(flt.separator) if flt.separator is not None else prepared.category_separators.get(column, "|")
+    return features.allowed_items(prepared.items, list(flt.exclude_categories or []), column, separator, allow)
+
+
 def build_reranker(cfg: DictConfig, prepared: PreparedData, item_vecs: Tensor) -> Reranker:
     """A Reranker from the `rank` config section; ConfigError names the offending key."""
     check_numbers(cfg)
-    chosen = [str(s) for s in cfg.strategies or []]
-    unknown = [s for s in chosen if s not in STRATEGIES]
-    if unknown:
-        raise ConfigError(f"rank.strategies: unknown strategy {', '.join(unknown)}; choose from {', '.join(STRATEGIES)}")
+    chosen = [str(s) for s in cfg.strategies or []]  # checked against STRATEGIES before any work (config_rules)
     reranker = Reranker(k=int(cfg.k), item_vecs=item_vecs)
     if "filter" in chosen:
-        flt = cfg.filter
-        allow = None if flt.allow_items is None else list(flt.allow_items)
-        column = str(flt.category_column)
-        # null: split as the data was stored (prepare records it per column: MovieLens genres ", ")
-        separator = str(flt.separator) if flt.separator is not None else prepared.category_separators.get(column, "|")
-        reranker.allowed = features.allowed_items(
-            prepared.items, list(flt.exclude_categories or []), column, separator, allow
-        )
+        reranker.allowed = filter_mask(cfg.filter, prepared)
     if "popularity" in chosen:
         reranker.boosts.append((features.popularity(prepared.events, prepared.n_items), -float(cfg.popularity.weight)))
     if "freshness" in chosen:

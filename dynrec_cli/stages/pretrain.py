@@ -24,13 +24,16 @@ class PretrainStage(Stage):
     DEPENDS = ("prepare",)
 
     def config_sections(self, cfg: DictConfig) -> dict[str, Any]:
-        if cfg.encoder.name == "none":
+        if not encodes_text(cfg):  # as for encoder=none: an unused encoder= changes nothing downstream
             return {"encoder": "none"}
         encoder = {k: v for k, v in cfg.encoder.items() if k not in ("batch_size", "device", "cache_dir", "cache_chunk")}
         return {"encoder": encoder, "pretrain": cfg.pretrain, "seed": cfg.seed}
 
     def run(self, ctx: StageContext, out: Path) -> dict[str, Any]:
-        if ctx.cfg.encoder.name == "none":
+        if not encodes_text(ctx.cfg):
+            if ctx.cfg.encoder.name != "none":
+                log.warning("[pretrain] model %s reads no item text: encoder=%s is not loaded",
+                            ctx.cfg.model._target_.rsplit(".", 1)[-1], ctx.cfg.encoder.name)
             return {"encoder": "none", "note": "ID-only model: no language model needed"}
         from dynrec_cli.encoders.cache import EmbeddingCache, encode_with_cache
 
@@ -76,6 +79,14 @@ class PretrainStage(Stage):
                 encoding.get("cached", 0), encoding.get("items_per_s", 0.0), encoding.get("truncated", 0),
                 encoding.get("empty", 0),
             )
+
+
+def encodes_text(cfg: DictConfig) -> bool:
+    """Whether the stage encodes item text: a language model is chosen and the model reads text
+    (an ID-only model such as model=sasrec given encoder=minilm needs none)."""
+    from dynrec_cli.training.checkpoint import model_class
+
+    return cfg.encoder.name != "none" and bool(getattr(model_class(str(cfg.model._target_)), "uses_text", False))
 
 
 def load_encoder(enc: DictConfig, folder: Path | None = None) -> tuple[Any, str, int]:

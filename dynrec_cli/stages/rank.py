@@ -59,15 +59,34 @@ class RankStage(Stage):
         print_rank_figures(manifest["figures"])
 
 
+def check_against_prepared(ctx: StageContext) -> None:
+    """rank.users and rank.filter against the prepared data, called as soon as prepare is done,
+    so that an unknown user, item or category column fails before training, not after it. Once
+    captures made an interest store (new users and items), the rank stage checks them itself."""
+    from dynrec_cli.capture.run import store_folder
+    from dynrec_cli.capture.view import CAPTURED
+    from dynrec_cli.ranking.reranker import filter_mask
+
+    cfg = ctx.cfg.rank
+    if store_folder(ctx).exists():
+        return
+    if cfg.users is not None and cfg.users != CAPTURED:
+        _select_users(ctx.prepared().users, cfg.users)
+    if "filter" in cfg.strategies:
+        filter_mask(cfg.filter, ctx.prepared())
+
+
 def _select_users(users: pd.DataFrame, wanted: Any) -> np.ndarray:
-    if not wanted:
+    """The user indices of `wanted` (original ids; None = every user)."""
+    if wanted is None:
         return users["user_idx"].to_numpy(copy=True)
     wanted = [str(u) for u in wanted]
     index = pd.Index(users["user_id"].astype(str))
     positions = index.get_indexer(wanted)
     unknown = [u for u, p in zip(wanted, positions) if p < 0]
     if unknown:
-        raise ConfigError(f"rank.users: unknown user id(s) {', '.join(unknown[:5])} (not in the prepared data)")
+        raise ConfigError(f"rank.users: unknown user id(s) {', '.join(unknown[:5])} (not in the prepared data; "
+                          "rank.users=null ranks every user)")
     return users["user_idx"].to_numpy(copy=True)[positions]
 
 

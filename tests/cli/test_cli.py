@@ -101,3 +101,25 @@ def test_run_overrides_are_reused(tmp_path, monkeypatch) -> None:
     (tmp_path / "overrides.json").write_text(json.dumps(["model=pop", "eval.ks=[5]"]))
     merged = with_run_overrides([f"run_dir={tmp_path}", "eval.ks=[10]"])
     assert merged == ["model=pop", f"run_dir={tmp_path}", "eval.ks=[10]"]
+
+
+@pytest.mark.parametrize("verb", ["evaluate", "rank", "capture"])
+def test_multirun_on_a_trained_run_is_refused(cli, tmp_path, verb: str) -> None:
+    """Hydra would give each job a folder of its own and train a new default model there."""
+    run = tmp_path / "run"
+    result = cli(verb, "-m", f"run_dir={run}", "eval.exclude_history=true,false")
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and f"dynrec {verb} -m run_dir={run}: {verb} reads the one trained run" in said, said
+    assert not run.exists()
+
+
+def test_a_failed_gate_is_one_line_however_long(cli, monkeypatch) -> None:
+    from dynrec_cli import pipeline
+    from dynrec_cli.cli import verbs
+
+    line = "test/ndcg@10 = 0.0100 vs baseline 0.0200: Δ -0.0100, interval [-0.0150, -0.0050] entirely below −0.0010 " * 2
+    monkeypatch.setattr(pipeline, "run_task", lambda *args, **kwargs: {})
+    monkeypatch.setattr(verbs, "check_gates", lambda gates, metrics: [line])
+    result = cli("evaluate", "run_dir=runs/none")
+    assert result.exit_code == 1
+    assert f"gate failed: {line}" in result.output.splitlines()

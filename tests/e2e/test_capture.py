@@ -276,3 +276,16 @@ def test_catalogue_with_its_own_id_column_and_keys_that_would_retrain(cli, run: 
     added = cli("capture", f"run_dir={run}", f"capture.items={tmp_path / 'films.csv'}", "capture.item_id_column=movieId", store)
     assert added.exit_code == 0, added.output
     assert "2 new items added" in " ".join(added.output.split()) and "[finetune] up to date" in added.output
+
+
+def test_capture_file_with_its_own_column_names(cli, run: Path, tmp_path: Path) -> None:
+    store = f"capture.store={tmp_path / 'store'}"
+    events_file(run, tmp_path / "events.csv", n=20).rename(columns={"item_id": "movie", "timestamp": "ts"}).to_csv(
+        tmp_path / "today.csv", index=False)
+    missing = cli("capture", f"run_dir={run}", f"capture.events={tmp_path / 'today.csv'}", store)
+    said = " ".join(missing.output.split())
+    assert missing.exit_code == 2 and "no column 'item_id'" in said and "capture.columns.<role>" in said, said
+    renamed = cli("capture", f"run_dir={run}", f"capture.events={tmp_path / 'today.csv'}", store,
+                  "capture.columns.item=movie", "capture.columns.time=ts")
+    assert renamed.exit_code == 0, renamed.output
+    assert "[finetune] up to date" in renamed.output and (tmp_path / "store" / "store.json").is_file()

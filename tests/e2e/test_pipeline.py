@@ -88,8 +88,13 @@ def test_fail_under_gates(cli, trained_run: Path) -> None:
     assert drop.exit_code == 2 and "--max-drop test/ndgc@10" in drop.output
     assert metrics.stat().st_mtime_ns == before, "a refused gate changed nothing"
     # well formed but absent from this evaluation (no such segment): the nearest keys are named
-    absent = cli("evaluate", f"run_dir={trained_run}", "--fail-under", "test/shrt/ndcg@10=0.1")
-    assert absent.exit_code == 2 and "did you mean test/short/ndcg@10" in absent.output, absent.output
+    absent = cli("evaluate", f"run_dir={trained_run}", "--fail-under", "test/hevy/ndcg@10=0.1")
+    assert absent.exit_code == 2 and "did you mean test/heavy/ndcg@10" in absent.output, absent.output
+    # a segment without users (the sample has no short histories): no figure, so no gate
+    assert json.loads(metrics.read_text())["test/short/users"] == 0
+    empty = cli("evaluate", f"run_dir={trained_run}", "--fail-under", "test/short/ndcg@10=0.01")
+    said = " ".join(empty.output.split())
+    assert empty.exit_code == 2 and "the segment test/short has no users in this evaluation" in said, said
 
 
 def test_same_seed_same_metrics(cli, tmp_path: Path, trained_run: Path) -> None:

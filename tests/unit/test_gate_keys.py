@@ -18,3 +18,40 @@ def test_keys_an_evaluation_writes_pass(key: str) -> None:
 def test_keys_no_evaluation_writes_fail(key: str) -> None:
     with pytest.raises(ConfigError, match="not a metric key"):
         check_metric_keys("--fail-under", [key], [5, 10, 20])
+
+
+def test_an_empty_segment_has_its_count_and_no_figures() -> None:
+    import numpy as np
+
+    from dynrec_cli.evaluation.segments import segment_summary
+
+    per_user = {"ndcg@10": np.array([0.5, 0.1])}
+    out = segment_summary("test", per_user, {"short": np.array([False, False]), "long": np.array([True, True])})
+    assert out == {"test/short/users": 0.0, "test/long/users": 2.0, "test/long/ndcg@10": 0.3}
+
+
+def test_a_gate_on_an_empty_segment_is_refused() -> None:
+    from dynrec_cli.cli.verbs import check_gates
+
+    metrics = {"test/ndcg@10": 0.1, "test/short/users": 0.0, "test/long/users": 5.0, "test/long/ndcg@10": 0.1}
+    with pytest.raises(ConfigError, match=r"the segment test/short has no users in this evaluation"):
+        check_gates({"test/short/ndcg@10": 0.01}, metrics)
+    assert check_gates({"test/long/ndcg@10": 0.2}, metrics) == ["test/long/ndcg@10 = 0.1000 < 0.2"]
+
+
+def test_empty_segments_are_blank_in_the_report() -> None:
+    from dynrec_cli.evaluation.report import build_sections
+
+    metrics = {"test/ndcg@10": 0.1, "test/recall@10": 0.2, "test/users": 5.0, "test/short/users": 0.0,
+               "test/long/users": 5.0, "test/long/ndcg@10": 0.1, "test/long/recall@10": 0.2}
+    table = next(s for s in build_sections(metrics, None, "valid/ndcg@10", None) if s.title == "test: segments")
+    assert table.rows[1] == ["short", "0", "", ""] and table.rows[2][:3] == ["long", "5", "0.1000"]
+
+
+@pytest.mark.parametrize("drop", ["test/ndcg@10=5", "test/long/recall@20=1", "test/coverage@10=2"])
+def test_an_absolute_drop_a_bounded_metric_cannot_make_is_refused(drop: str) -> None:
+    from dynrec_cli.evaluation.gates import parse_max_drops
+
+    with pytest.raises(ConfigError, match="did you mean"):
+        parse_max_drops([drop])
+    assert parse_max_drops(["test/ndcg@10=5%", "test/ndcg@10=0.01", "test/novelty@10=2"])
