@@ -15,7 +15,7 @@ needs_kernels = pytest.mark.skipif(cpu_fused._LINEAR is None, reason="this torch
 @needs_kernels
 def test_fused_linear_gelu_and_residual_match_the_plain_ops() -> None:
     gen = torch.Generator().manual_seed(0)
-    x, residual = torch.randn(3, 7, 16, generator=gen), torch.randn(3, 7, 8, generator=gen)
+    x, residual = torch.randn(3, 400, 16, generator=gen), torch.randn(3, 400, 8, generator=gen)
     weight, bias = torch.randn(8, 16, generator=gen), torch.randn(8, generator=gen)
     with torch.inference_mode():
         assert cpu_fused.usable(x)
@@ -23,14 +23,17 @@ def test_fused_linear_gelu_and_residual_match_the_plain_ops() -> None:
         torch.testing.assert_close(cpu_fused.linear(x, weight, bias, gelu=True), F.gelu(F.linear(x, weight, bias)))
         torch.testing.assert_close(cpu_fused.linear_add(x, residual, weight, bias), residual + F.linear(x, weight, bias))
         # a strided view as the residual (the last block adds onto x[:, -1:])
-        wide = torch.randn(3, 7, 8, generator=gen)
-        torch.testing.assert_close(cpu_fused.linear_add(x[:, -1:], wide[:, -1:], weight, bias), wide[:, -1:] + F.linear(x[:, -1:], weight, bias))
+        wide = torch.randn(1200, 2, 8, generator=gen)
+        rows = torch.randn(1200, 2, 16, generator=gen)[:, -1:]
+        assert cpu_fused.usable(rows)
+        torch.testing.assert_close(cpu_fused.linear_add(rows, wide[:, -1:], weight, bias), wide[:, -1:] + F.linear(rows, weight, bias))
 
 
 def test_plain_ops_run_where_gradients_autocast_or_other_dtypes_are_in_play() -> None:
-    x = torch.randn(2, 4)
+    x = torch.randn(cpu_fused.MIN_ROWS, 4)
     assert not cpu_fused.usable(x)  # gradients enabled
     with torch.inference_mode():
+        assert cpu_fused.usable(x) == (cpu_fused._LINEAR is not None) and not cpu_fused.usable(x[:-1])  # too few rows
         assert not cpu_fused.usable(x.double())
         with torch.autocast("cpu", dtype=torch.bfloat16):
             assert not cpu_fused.usable(x)
@@ -42,13 +45,14 @@ def test_plain_ops_run_where_gradients_autocast_or_other_dtypes_are_in_play() ->
 def test_block_outside_training_gives_the_training_paths_figures_without_dropout() -> None:
     torch.manual_seed(1)
     block = CausalBlock(hidden=16, heads=2, dropout=0.0)
-    items = torch.tensor([[0, 0, 3, 4, 5], [1, 2, 3, 4, 5]])
-    x = torch.randn(2, 5, 16)
-    for mask in (causal_mask(items), causal_mask(items[1:])):
-        rows = x if mask is not None and len(mask) == 2 else x[1:]
+    padded = torch.tensor([[0, 0, 3, 4, 5], [1, 2, 3, 4, 5]]).repeat(300, 1)  # 1,500+ rows: the fused kernels run
+    unpadded = padded[1::2]
+    for items in (padded, unpadded):
+        x, mask = torch.randn(*items.shape, 16), causal_mask(items)
         block.train()
-        plain, plain_last = block(rows, mask), block(rows, mask, last_only=True)
+        plain, plain_last = block(x, mask), block(x, mask, last_only=True)
         block.eval()
         with torch.inference_mode():
-            torch.testing.assert_close(block(rows, mask), plain.detach(), atol=1e-6, rtol=1e-6)
-            torch.testing.assert_close(block(rows, mask, last_only=True), plain_last.detach(), atol=1e-6, rtol=1e-6)
+            assert cpu_fused.usable(x) == (cpu_fused._LINEAR is not None)
+            torch.testing.assert_close(block(x, mask), plain.detach(), atol=1e-6, rtol=1e-6)
+            torch.testing.assert_close(block(x, mask, last_only=True), plain_last.detach(), atol=1e-6, rtol=1e-6)
