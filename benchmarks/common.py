@@ -30,9 +30,9 @@ def run_dynrec(*args: str) -> Child:
     return run_module("dynrec_cli", *args)
 
 
-def run_module(module: str, *args: str) -> Child:
+def run_module(module: str, *args: str, python: str = sys.executable) -> Child:
     """Run `python -m MODULE ARGS` from the repo root in a child process; exits the benchmark if it fails."""
-    command = [sys.executable, "-m", module, *args]
+    command = [python, "-m", module, *args]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "COLUMNS": "160"}
     started = time.perf_counter()
     with subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:

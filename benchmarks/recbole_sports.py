@@ -21,7 +21,7 @@ get_trainer):
   - each training epoch: `trainer._train_epoch(train_data, epoch_idx, show_progress=False)` timed
     with time.perf_counter (--epochs, default 1; no validation between epochs);
   - one full-ranking pass over the test users: `trainer.evaluate(test_data, load_best_model=False)`
-    once to warm up, then the median of 3 more calls, and the metrics of that pass;
+    once to warm up, then the median of --eval-repeats more calls (3), and the metrics of that pass;
   - peak RSS of the process (resource.getrusage ru_maxrss), counts of users, items, interactions and
     training sequences (len(train_data.dataset): RecBole's data augmentation makes one sequence per
     prefix, so a user with n items gives n - 3 training sequences once valid and test are held out).
@@ -76,15 +76,18 @@ DEFAULT_DATA = REPO.parent / "shared" / "datasets" / "amazon-sequences" / "Sport
 DEFAULT_OUT = REPO / "benchmarks" / "reference" / "recbole-sports.json"  # committed: the throughput suite reads it
 DATASET = "sports"
 MODEL = "SASRec"
-EVAL_REPEATS = 3
 METRICS = ["ndcg@10", "recall@10", "hit@10", "mrr@10"]
 
 
 def write_atomic_file(data: Path, folder: Path, max_users: int | None) -> dict[str, int]:
     """Write `folder/sports.inter` from the sequence file; return the counts of what was written."""
     folder.mkdir(parents=True)
+    if data.suffix == ".inter":  # already a RecBole atomic file (e.g. ml-100k.inter): used as it is
+        shutil.copyfile(data, folder / f"{folder.name}.inter")
+        frame = __import__("pandas").read_csv(data, sep="\t", usecols=[0, 1])
+        return {"users": int(frame.iloc[:, 0].nunique()), "items": int(frame.iloc[:, 1].nunique()), "interactions": len(frame)}
     users, items, interactions = 0, set(), 0
-    with open(data) as src, open(folder / f"{DATASET}.inter", "w") as dst:
+    with open(data) as src, open(folder / f"{folder.name}.inter", "w") as dst:
         dst.write("user_id:token\titem_id:token\ttimestamp:float\n")
         for line in src:
             fields = line.split()
@@ -125,7 +128,7 @@ def recbole_config(data_path: Path, epochs: int) -> dict:
     }
 
 
-def measure(data: Path, max_users: int | None, epochs: int, workdir: Path, anomaly: bool) -> dict:
+def measure(data: Path, max_users: int | None, epochs: int, workdir: Path, anomaly: bool, eval_repeats: int) -> dict:
     import numpy
     import recbole
     import torch
@@ -133,13 +136,14 @@ def measure(data: Path, max_users: int | None, epochs: int, workdir: Path, anoma
     from recbole.data import create_dataset, data_preparation
     from recbole.utils import get_model, get_trainer, init_logger, init_seed
 
-    written = write_atomic_file(data, workdir / DATASET, max_users)
+    dataset_name = data.stem if data.suffix == ".inter" else DATASET
+    written = write_atomic_file(data, workdir / dataset_name, max_users)
     os.chdir(workdir)  # RecBole writes ./log and ./log_tensorboard relative to the working directory
 
     start = time.perf_counter()
     argv, sys.argv = sys.argv, sys.argv[:1]  # RecBole's Config reads `--key=value` from the command line
     try:
-        config = Config(model=MODEL, dataset=DATASET, config_dict=recbole_config(workdir, epochs))
+        config = Config(model=MODEL, dataset=dataset_name, config_dict=recbole_config(workdir, epochs))
     finally:
         sys.argv = argv
     init_seed(config["seed"], config["reproducibility"])
@@ -164,7 +168,7 @@ def measure(data: Path, max_users: int | None, epochs: int, workdir: Path, anoma
 
     result = trainer.evaluate(test_data, load_best_model=False, show_progress=False)  # warm-up
     eval_seconds = []
-    for _ in range(EVAL_REPEATS):
+    for _ in range(eval_repeats):
         start = time.perf_counter()
         result = trainer.evaluate(test_data, load_best_model=False, show_progress=False)
         eval_seconds.append(time.perf_counter() - start)
@@ -227,7 +231,7 @@ def markdown(report: dict) -> str:
     subset = f", first {report['max_users']} users" if report["max_users"] else ""
     anomaly = "on (as RecBole ships)" if setup["autograd_anomaly_detection"] else "off (--no-anomaly)"
     return "\n".join([
-        f"# RecBole {setup['recbole']} SASRec on Amazon Sports_and_Outdoors{subset}",
+        f"# RecBole {setup['recbole']} SASRec on {Path(report['data']).name}{subset}",
         "",
         "Protocol of recbole-ml-100k.md: LS valid_and_test, order TO, full ranking, RecBole's SASRec defaults,",
         f"Adam lr 0.001, batch 2048, seed 2020. torch {setup['torch']}, numpy {setup['numpy']}, "
@@ -237,11 +241,11 @@ def markdown(report: dict) -> str:
         "| users | items | interactions | training sequences |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
         f"| {report['model']} | {test['ndcg@10']} | {test['recall@10']} | {test['hit@10']} | {test['mrr@10']} "
-        f"| {statistics.mean(epochs):.1f} | {report['s_test_eval_pass']:.3f} | {report['peak_rss_mib']:.0f} "
+        f"| {statistics.mean(epochs) if epochs else float('nan'):.1f} | {report['s_test_eval_pass']:.3f} | {report['peak_rss_mib']:.0f} "
         f"| {counts['users']} | {counts['items']} | {counts['interactions']} | {counts['training_sequences']} |",
         "",
         f"s/epoch: mean of {len(epochs)} epoch(s) ({', '.join(f'{s:.1f}' for s in epochs)}); metrics after those "
-        f"epochs only, not a converged model. eval s: median of {EVAL_REPEATS} warm test passes.",
+        f"epochs only, not a converged model. eval s: median of {len(report['s_test_eval_passes'])} warm test passes.",
         "",
         f"Command: `{report['command']}`",
         "",
@@ -250,8 +254,10 @@ def markdown(report: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                        help="the sequence file, or a RecBole atomic .inter file (e.g. ml-100k.inter) used as it is")
+    parser.add_argument("--epochs", type=int, default=1, help="0: no training, only the test passes (their cost does not depend on the weights)")
+    parser.add_argument("--eval-repeats", type=int, default=3, help="warm test passes timed (the median is reported)")
     parser.add_argument("--max-users", type=int, default=None, help="keep only the first N users of the file")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON; the table goes beside it as .md")
     parser.add_argument("--no-anomaly", action="store_true",
@@ -265,7 +271,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="recbole_sports_"))
     start = time.perf_counter()
     try:
-        report = measure(data, args.max_users, args.epochs, workdir, anomaly=not args.no_anomaly)
+        report = measure(data, args.max_users, args.epochs, workdir, anomaly=not args.no_anomaly, eval_repeats=args.eval_repeats)
     finally:
         os.chdir(cwd)
         if args.keep_tmp:

@@ -6,11 +6,16 @@ Each case trains through the CLI in a child process (peak RSS from the kernel), 
 seconds per epoch and training windows from the finetune manifest, times a warm full-ranking
 evaluation pass of the test split in another child (`benchmarks/eval_timing.py`), and, for text
 models, reads the encoding speed of a fresh (uncached) encoding from the pretrain manifest.
+
+With RECBOLE_PYTHON set to a venv's python holding recbole==1.2.1 (set-up: benchmarks/recbole_sports.py),
+RecBole's SASRec test pass on ml-100k is also timed in this run, right after ours, so that both
+figures come from the same machine state (this VM's speed drifts by up to ~1.5x over hours).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import statistics
 import tempfile
@@ -35,6 +40,8 @@ CASES = [("ml-100k", "pop"), ("ml-100k", "sasrec"), ("ml-100k", "gru4rec"), ("ml
 QUICK_CASES = [("ml-100k", "sasrec"), ("ml-100k", "dynrec"), ("Sports", "sasrec")]
 SEED = 42
 CAPTURE_EVENTS = 2000
+RECBOLE_PYTHON = os.environ.get("RECBOLE_PYTHON")
+RECBOLE_INTER = {"ml-100k": DATASETS / "ml-100k" / "ml-100k.inter"}  # RecBole's own atomic file, read as it is
 
 
 def _case(dataset: str, model: str, quick: bool, cache: Path) -> dict:
@@ -50,6 +57,7 @@ def _case(dataset: str, model: str, quick: bool, cache: Path) -> dict:
     finetune = read_json(run_dir / "finetune" / "manifest.json")["figures"]
     pretrain = read_json(run_dir / "pretrain" / "manifest.json")["figures"].get("encoding") or {}
     timing = _eval_timing(run_dir, "fp32")
+    recbole_now = _recbole_eval_now(dataset) if model == "sasrec" else None
     timing_bf16 = _eval_timing(run_dir, "bf16")
     capture = _capture(run_dir)
     epoch_s = finetune.get("seconds_per_epoch")
@@ -58,6 +66,7 @@ def _case(dataset: str, model: str, quick: bool, cache: Path) -> dict:
         "epochs_run": finetune.get("epochs_run"), "s_per_epoch": epoch_s, "windows": finetune.get("windows"),
         "sequences_per_s": finetune["windows"] / epoch_s if epoch_s else None,
         "eval_s": timing["eval_s"], "eval_users_per_s": timing["users_per_s"], "eval_users": timing["users"],
+        "recbole_eval_s_same_run": recbole_now,
         "eval_s_bf16": timing_bf16["eval_s"], "eval_bf16_ndcg@10_change": timing_bf16["ndcg@10"] - timing["ndcg@10"],
         "encode_items_per_s": pretrain.get("items_per_s"), "encode_tokens_per_s": pretrain.get("tokens_per_s"),
         "capture_ms_median": capture.get("latency_ms_median"), "capture_ms_p99": capture.get("latency_ms_p99"),
@@ -69,6 +78,17 @@ def _case(dataset: str, model: str, quick: bool, cache: Path) -> dict:
 def _eval_timing(run_dir: Path, precision: str) -> dict:
     child = run_module("benchmarks.eval_timing", str(run_dir), "--precision", precision)
     return json.loads(child.output.strip().splitlines()[-1])
+
+
+def _recbole_eval_now(dataset: str) -> float | None:
+    """RecBole's SASRec test pass on `dataset`, timed now (median of 5 warm passes; untrained weights:
+    the cost does not depend on them), or None without RECBOLE_PYTHON or a RecBole file for it."""
+    if not RECBOLE_PYTHON or dataset not in RECBOLE_INTER:
+        return None
+    out = RESULTS / f"recbole-{dataset.lower()}-eval-same-run.json"
+    run_module("benchmarks.recbole_sports", "--data", str(RECBOLE_INTER[dataset]), "--epochs", "0", "--eval-repeats", "5",
+               "--out", str(out), python=RECBOLE_PYTHON)
+    return read_json(out)["s_test_eval_pass"]
 
 
 def _capture(run_dir: Path) -> dict:
@@ -124,17 +144,20 @@ def run(quick: bool) -> tuple[str, dict]:
         case["recbole_epoch_speedup"] = _ratio(recbole.get("s_per_epoch"), case["s_per_epoch"])
         case["recbole_eval_speedup"] = _ratio(recbole.get("eval_s"), case["eval_s"])
         case["recbole_eval_speedup_bf16"] = _ratio(recbole.get("eval_s"), case["eval_s_bf16"])
+        case["recbole_eval_speedup_same_run"] = _ratio(ours.get("recbole_eval_s_same_run"), case["eval_s"])
         rows.append([
             dataset, key.split("/")[1], case["ndcg@10"], case["recall@10"], case["s_per_epoch"], round(case["sequences_per_s"]) if case["sequences_per_s"] else None,
             case["eval_s"], round(case["eval_users_per_s"]), case["eval_s_bf16"], case["eval_bf16_ndcg@10_change"],
             case["encode_items_per_s"], case["encode_tokens_per_s"],
             case["capture_ms_median"], case["capture_ms_p99"], case["peak_rss_mib"], case["x_sasrec_s_per_epoch"], case["x_sasrec_eval_s"],
             case["recbole_epoch_speedup"], case["recbole_eval_speedup"], case["recbole_eval_speedup_bf16"],
+            ours.get("recbole_eval_s_same_run"), case["recbole_eval_speedup_same_run"],
         ])
     header = [
         "data set", "model", "NDCG@10", "Recall@10", "s/epoch", "sequences/s", "eval s", "eval users/s", "eval s bf16", "bf16 NDCG@10 change",
         "encode items/s", "encode tokens/s", "capture ms/event (median)", "capture ms p99", "peak RSS MiB", "s/epoch × our SASRec", "eval s × our SASRec",
         "RecBole SASRec s/epoch ÷ ours", "RecBole SASRec eval s ÷ ours", "RecBole SASRec eval s ÷ ours bf16",
+        "RecBole SASRec eval s, this run", "RecBole eval s this run ÷ ours",
     ]
     references = "; ".join(
         f"{d}: {r['s_per_epoch']:.1f} s/epoch, {r['eval_s']:.3f} s per test pass ({r['source']})"
@@ -146,6 +169,7 @@ def run(quick: bool) -> tuple[str, dict]:
         "max_len windows with a loss at every position). sequences/s = training windows per second. "
         "eval s = one warm full-ranking pass of the test split (all items, history excluded), median of 5, fp32; "
         "eval s bf16 = the same pass with eval.precision=bf16, and the change of its NDCG@10. "
+        "'this run' columns: RecBole's test pass timed in this run just after ours (RECBOLE_PYTHON set), else empty. "
         f"capture = `dynrec capture capture.events=FILE` of {CAPTURE_EVENTS} new events, latency on the single-event path. "
         f"Seed {SEED}; {'quick: 1 epoch, so NDCG@10 is not a trained figure' if quick else 'trained to early stopping'}.\n"
     )
