@@ -33,11 +33,22 @@ def _topk_positions_ascending(scores: Tensor, k: int) -> Tensor:
     # whole row (bool sums) would cost several times the scoring itself.
     top = scores.topk(k + 1, dim=1)
     kth = top.values[:, k - 1 : k]  # (batch, 1)
-    if bool((top.values[:, k : k + 1] < kth).all()):  # CPU-GPU sync point
-        return top.indices[:, :k].sort(dim=1).values
+    clear = top.values[:, k] < kth[:, 0]  # (batch,) the top-k set is unique
+    positions = top.indices[:, :k].sort(dim=1).values
+    if bool(clear.all()):  # CPU-GPU sync point
+        return positions
+    # only the rows with a tie at the k-th value take the exact path: a rare float tie in one row
+    # of a (512 users × 65,536 items) chunk must not build int64 cumulative sums over all of it
+    tied_rows = (~clear).nonzero().squeeze(1)
+    positions[tied_rows] = _positions_with_ties(scores[tied_rows], kth[tied_rows], k)
+    return positions
+
+
+def _positions_with_ties(scores: Tensor, kth: Tensor, k: int) -> Tensor:
+    """The top-k positions, ascending, of rows whose k-th value is tied: among the scores equal to
+    it, the lowest positions that fill k. scores: (rows, n), kth: (rows, 1) -> (rows, k)."""
     above = scores > kth
     tied = scores == kth
-    # Of the elements equal to the k-th value, keep the lowest positions that fill k.
     need = k - above.sum(dim=1, keepdim=True)
     keep = above | (tied & (tied.cumsum(dim=1) <= need))  # exactly k True per row
     # Scatter each kept position into its slot; unkept ones go to a spare column k.

@@ -103,3 +103,17 @@ def test_users_topk_excludes_seen_items_whatever_the_item_chunk() -> None:
     scores[:, 0] = float("-inf")
     scores[rows, seen] = float("-inf")
     assert torch.equal(results[0][1], exact_topk(scores, 5))
+
+
+def test_only_rows_tied_at_the_kth_value_take_the_exact_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dynrec_cli.ranking.topk as topk_module
+
+    gen = torch.Generator().manual_seed(3)
+    scores = torch.randn(6, 40, generator=gen)
+    order = scores[4].argsort(descending=True)
+    scores[4, order[3]] = scores[4, order[2]]  # row 4: its 3rd and 4th best are equal (k = 3)
+    seen = []
+    exact = topk_module._positions_with_ties
+    monkeypatch.setattr(topk_module, "_positions_with_ties", lambda s, kth, k: seen.append(s.shape[0]) or exact(s, kth, k))
+    assert exact_topk(scores, 3).tolist() == naive_topk(scores, 3)
+    assert seen == [1]
