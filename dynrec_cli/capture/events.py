@@ -44,16 +44,25 @@ def capture_columns(data: DictConfig, renamed: DictConfig | None) -> dict[str, s
     """The capture file's column of each role: capture.columns.<role>, else the run's data.columns.<role>.
 
     Raises:
-        ConfigError: a role the run was trained without (data.columns.<role> null): nothing would read it.
+        ConfigError: a role the run was trained without (data.columns.<role> null and no filter
+            on it): nothing would read it.
     """
     columns = OmegaConf.to_container(data.columns)
+    # presets (MovieLens, RecBole) read ratings and events without data.columns: a filter on them
+    # (data.min_rating, data.events) is what says the run was trained with that role
+    filtered = {"rating": data.min_rating is not None, "event": bool(data.events)}
     for role, column in (OmegaConf.to_container(renamed) if renamed is not None else {}).items():
         if column is None:
             continue
-        if columns.get(role) is None:
+        if columns.get(role) is None and not filtered.get(role, False):
             raise ConfigError(f"capture.columns.{role}={column}: the run was trained without a {role} column "
                               f"(data.columns.{role} is null), so a capture file's {role} is never read; drop it")
         columns[role] = str(column)
+    used = [column for column in columns.values() if column is not None]
+    if len(set(used)) < len(used):
+        twice = next(column for column in used if used.count(column) > 1)
+        raise ConfigError(f"capture.columns: column '{twice}' is given to two roles ({', '.join(r for r, c in columns.items() if c == twice)}); "
+                          "each role needs its own column")
     return columns
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import logging
 import re
 import sys
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from dynrec_cli.errors import ConfigError
+from dynrec_cli.errors import ConfigError, DynrecError
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 VERBS = ("train", "prepare", "pretrain", "finetune", "capture", "rank", "evaluate")
@@ -37,6 +38,9 @@ def compose_config(verb: str, overrides: list[str], config_dir: Path | None = No
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(_explain(verb, overrides, config_dir, exc)) from None
     _refuse_added_typos(verb, overrides, config_dir)
+    from dynrec_cli.config_lists import normalise_lists
+
+    normalise_lists(cfg)  # `eval.ks=10` is [10] for every reader, the gate checks included
     return cfg
 
 
@@ -128,13 +132,16 @@ def _one_line(exc: Exception) -> str:
 
 
 def run_sweep(
-    verb: str, overrides: list[str], config_dir: Path | None, task: Callable[[DictConfig, list[str]], dict]
+    verb: str, overrides: list[str], config_dir: Path | None, task: Callable[[DictConfig, list[str]], dict],
+    failures: list[str],
 ) -> Path | None:
     """Hand the sweep to a real `@hydra.main` so the whole sweep grammar and plugins work.
 
     With `run_dir=DIR` the jobs go to DIR/<job number>; otherwise to runs/multirun/<time>/<n>.
     `task(cfg, job_overrides)` returns the job's metrics; the job hands the objective
     (`trainer.objective`) back to Hydra, which is what a sweeper such as Optuna maximises.
+    A job refused for bad input or config (DynrecError) is said in one line and appended to
+    `failures` ("RUN_DIR: message"); the other jobs still run.
     Returns the sweep folder (None when jobs ran elsewhere and no run_dir= was given).
     """
     import hydra
@@ -156,7 +163,12 @@ def run_sweep(
         with open_dict(cfg):
             cfg.run_dir = str(Path(hydra_cfg.sweep.dir) / hydra_cfg.sweep.subdir)
         # the job's own choices, recorded in its run folder; the search itself is not part of a run
-        metrics = task(cfg, [o for o in hydra_cfg.overrides.task if not o.startswith("hparams_search=")])
+        try:
+            metrics = task(cfg, [o for o in hydra_cfg.overrides.task if not o.startswith("hparams_search=")])
+        except DynrecError as exc:  # one line, as outside a sweep; Hydra would print its traceback
+            failures.append(f"{cfg.run_dir}: {exc}")
+            logging.getLogger(__name__).error("job %s failed: %s", cfg.run_dir, exc)
+            return None
         value = metrics.get(str(cfg.trainer.objective))
         return None if value is None else float(value)
 

@@ -43,8 +43,12 @@ def with_run_overrides(overrides: list[str]) -> list[str]:
         recorded = json.loads(saved.read_text())
     except json.JSONDecodeError as exc:
         raise DynrecError(f"{saved}: not valid JSON ({exc}); remove it or use a new run_dir=") from None
-    given = {_override_key(o) for o in overrides}
-    return [o for o in recorded if _override_key(o) not in given] + overrides
+    given = {_override_key(o): o for o in overrides}
+    # a group given another option (`model=pop` on a run recorded with `model=sasrec model.hidden=16`)
+    # starts from that option: the old option's keys would not exist under it
+    switched = {key for key, o in given.items() if "." not in key and o not in recorded}
+    return [o for o in recorded if _override_key(o) not in given
+            and not any(_override_key(o).startswith(group + ".") for group in switched)] + overrides
 
 
 def parse_gates(items: list[str]) -> dict[str, float]:
@@ -105,13 +109,16 @@ def run_verb(
 
             refuse_sweeping_a_trained_run(verb, overrides)
             validate_sweep(verb, overrides, config_dir)  # a typo fails here, before any job runs
+            failures: list[str] = []
             sweep_dir = _hydra.run_sweep(
-                verb, overrides, config_dir, lambda cfg, job: pipeline.run_task(cfg, verb, force=force, overrides=job)
+                verb, overrides, config_dir, lambda cfg, job: pipeline.run_task(cfg, verb, force=force, overrides=job), failures
             )
             if sweep_dir is not None:
                 from dynrec_cli.sweeps import report_sweep
 
                 report_sweep(sweep_dir)
+            if failures:
+                raise DynrecError(f"{len(failures)} job(s) of the sweep refused; the first: {failures[0]}")
             return
         overrides = with_run_overrides(overrides)
         cfg = _hydra.compose_config(verb, overrides, config_dir)
@@ -133,7 +140,9 @@ def run_verb(
         failed = check_gates(gates, metrics)
         if baseline is not None:
             from dynrec_cli.cli.compare_cmd import gate_against_baseline
+            from dynrec_cli.evaluation.gates import check_empty_segments, parse_max_drops
 
+            check_empty_segments("--max-drop", [d.key for d in parse_max_drops(list(max_drop))], metrics)
             failed += gate_against_baseline(Path(cfg.run_dir), baseline, list(max_drop), cfg.eval.compare)
     except DynrecError as exc:
         console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)

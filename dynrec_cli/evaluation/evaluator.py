@@ -31,10 +31,12 @@ class SplitResult:
     n_items: int
 
     def summary(self, prefix: str, ks: list[int]) -> dict[str, float]:
-        out = {f"{prefix}/{name}": float(values.mean()) if len(values) else 0.0 for name, values in self.per_user.items()}
+        if not len(self.users):  # a mean over nobody is not 0: only the count is reported
+            return {f"{prefix}/users": 0.0}
+        out = {f"{prefix}/{name}": float(values.mean()) for name, values in self.per_user.items()}
         topk = torch.from_numpy(self.topk)
         for k in ks:
-            out[f"{prefix}/coverage@{k}"] = item_coverage(topk, k, self.n_items) if len(self.users) else 0.0
+            out[f"{prefix}/coverage@{k}"] = item_coverage(topk, k, self.n_items)
         out[f"{prefix}/users"] = float(len(self.users))
         return out
 

@@ -38,16 +38,16 @@ def check_metric_keys(option: str, keys: list[str], ks: list[int]) -> None:
 
 
 def check_empty_segments(option: str, keys: list[str], metrics: dict[str, float]) -> None:
-    """Refuse a gate on a segment the evaluation has no users in (metrics.json keeps only its
-    `SPLIT/SEGMENT/users: 0`): no figure exists to pass or fail."""
+    """Refuse a gate on a split or segment the evaluation has no users in (metrics.json keeps only
+    its `SPLIT[/SEGMENT]/users: 0`): no figure exists to pass or fail."""
     for key in keys:
         match = _KEY.fullmatch(key)
-        if match is None or not match[2] or key in metrics:
+        if match is None or key in metrics:
             continue
-        segment = f"{match[1]}{match[2]}"
-        if metrics.get(f"{segment}/users") == 0:
-            raise ConfigError(f"{option} {key}: the segment {segment} has no users in this evaluation ({segment}/users = 0), "
-                              "so it has no figure to gate; drop the gate or gate a segment with users")
+        scope, kind = f"{match[1]}{match[2] or ''}", "segment" if match[2] else "split"
+        if metrics.get(f"{scope}/users") == 0:
+            raise ConfigError(f"{option} {key}: the {kind} {scope} has no users in this evaluation ({scope}/users = 0), "
+                              f"so it has no figure to gate; drop the gate or gate a {kind} with users")
 
 
 def unknown_keys_message(option: str, unknown: list[str], known: list[str]) -> str:

@@ -50,7 +50,8 @@ def segment_bars(segments: Sequence[str], values: Mapping[str, Sequence[float]],
     ax.set_xticks([x + 0.4 - width / 2 for x in range(len(segments))], list(segments), rotation=30, ha="right")
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize="small")
+    if values:  # an evaluation with no users has no bars to name
+        ax.legend(fontsize="small")
     return _png(fig)
 
 

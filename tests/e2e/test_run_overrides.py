@@ -45,3 +45,18 @@ def test_a_refused_value_is_not_recorded(cli, tmp_path: Path) -> None:
     assert (run / "prepare").is_dir() and not (run / "finetune").exists()  # refused right after prepare
     assert not (run / "overrides.json").exists()
     ok(cli("train", f"run_dir={run}", "model=pop"))
+
+
+def test_switching_the_model_drops_the_old_models_keys(cli, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    ok(cli("train", f"run_dir={run}", *TINY_SASREC))
+    ok(cli("train", f"run_dir={run}", "model=pop"))  # was: unknown config key 'model.hidden' (from overrides.json)
+    recorded = json.loads((run / "overrides.json").read_text())
+    assert "model=pop" in recorded and not any(o.startswith("model.") for o in recorded)
+
+
+def test_a_bare_cut_off_works_with_a_gate(cli, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    ok(cli("train", f"run_dir={run}", "model=pop"))
+    said = ok(cli("evaluate", f"run_dir={run}", "eval.ks=10", "--fail-under", "test/ndcg@10=0.0001"))  # was a TypeError
+    assert "gate failed" not in said

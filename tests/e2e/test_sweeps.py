@@ -79,3 +79,11 @@ def test_submitit_launcher_composes() -> None:
     from dynrec_cli.cli._hydra import compose_config
 
     compose_config("train", ["hydra/launcher=submitit_slurm", "hydra.launcher.partition=gpu", "hydra.launcher.gpus_per_node=1"])
+
+
+def test_jobs_refused_for_bad_input_say_one_line_each_and_exit_2(tmp_path: Path) -> None:
+    done = _dynrec("train", "-m", "model=pop", f"data.path={tmp_path / 'missing'}", "seed=1,2", f"run_dir={tmp_path / 'sweep'}")
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output
+    assert "Traceback" not in output and "2 job(s) of the sweep refused" in output
+    assert output.count("is not a folder") >= 2  # each job's own line

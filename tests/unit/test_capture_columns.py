@@ -22,3 +22,27 @@ def test_missing_time_column_does_not_suggest_a_key_capture_refuses(tmp_path: Pa
     message = str(info.value)
     assert "today.csv" in message and "no column 'timestamp'" in message
     assert "set data.columns" not in message and "columns of the log the run was trained on" in message
+
+
+def test_a_rating_column_is_accepted_where_the_run_filtered_on_ratings() -> None:
+    from omegaconf import OmegaConf
+
+    from dynrec_cli.capture.events import capture_columns
+    from dynrec_cli.errors import ConfigError
+
+    columns = {"user": "user_id", "item": "item_id", "time": "timestamp", "rating": None, "event": None}
+    preset = OmegaConf.create({"columns": columns, "min_rating": 4.0, "events": None})  # data=movielens data.min_rating=4
+    renamed = OmegaConf.create({"user": "userId", "item": "movieId", "rating": "rating"})
+    assert capture_columns(preset, renamed)["rating"] == "rating"
+    with pytest.raises(ConfigError, match="trained without a rating column"):
+        capture_columns(OmegaConf.create({**OmegaConf.to_container(preset), "min_rating": None}), renamed)
+
+
+def test_one_capture_column_for_two_roles_is_refused() -> None:
+    from dynrec_cli.capture.events import capture_columns
+    from dynrec_cli.errors import ConfigError
+
+    data = OmegaConf.create({"columns": {"user": "user_id", "item": "item_id", "time": "timestamp", "rating": None, "event": None},
+                             "min_rating": None, "events": None})
+    with pytest.raises(ConfigError, match="column 'who' is given to two roles"):
+        capture_columns(data, OmegaConf.create({"user": "who", "item": "who"}))

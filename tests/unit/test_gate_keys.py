@@ -55,3 +55,16 @@ def test_an_absolute_drop_a_bounded_metric_cannot_make_is_refused(drop: str) -> 
     with pytest.raises(ConfigError, match="did you mean"):
         parse_max_drops([drop])
     assert parse_max_drops(["test/ndcg@10=5%", "test/ndcg@10=0.01", "test/novelty@10=2"])
+
+
+def test_an_empty_split_has_its_count_only_and_its_gates_are_refused() -> None:
+    import numpy as np
+
+    from dynrec_cli.cli.verbs import check_gates
+    from dynrec_cli.evaluation.evaluator import SplitResult
+
+    empty = SplitResult(np.zeros(0, dtype=np.int64), {"ndcg@10": np.zeros(0)}, np.zeros((0, 10), dtype=np.int64), 50)
+    metrics = {**empty.summary("test", [10]), "valid/ndcg@10": 0.2, "valid/users": 3.0}
+    assert metrics["test/users"] == 0.0 and "test/coverage@10" not in metrics and "test/ndcg@10" not in metrics
+    with pytest.raises(ConfigError, match=r"the split test has no users in this evaluation"):
+        check_gates({"test/ndcg@10": 0.01}, metrics)
