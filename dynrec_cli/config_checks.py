@@ -74,7 +74,8 @@ def validate_config(cfg: DictConfig) -> None:
     if OmegaConf.select(cfg, "capture.columns") is not None:
         from dynrec_cli.capture.events import capture_columns
 
-        capture_columns(data, cfg.capture.columns)  # a role the run has no column for: refused up front
+        # a role the run has no column for, or one column for two roles: refused up front
+        check_one_column_per_role(capture_columns(data, cfg.capture.columns), "capture.columns")
     check_rules(cfg)  # every numeric, enum and flag key: range or choices
 
 
@@ -96,13 +97,17 @@ def _check_data_keys(data: DictConfig) -> None:
 
     if data.get("text_template") is not None:
         template_fields(str(data.text_template))
+    check_one_column_per_role(OmegaConf.to_container(data.columns), "data.columns")
+
+
+def check_one_column_per_role(columns: dict[str, Any], key: str) -> None:
+    """The same file column given to two roles (user and item, ...) is refused; `key` names the mapping."""
     roles: dict[str, str] = {}
-    for role, column in data.columns.items():
+    for role, column in columns.items():
         if column is None:
             continue
         if str(column) in roles:
-            raise ConfigError(f"data.columns.{role}={column} is also data.columns.{roles[str(column)]}: "
-                              "each role needs its own column")
+            raise ConfigError(f"{key}.{role}={column} is also {key}.{roles[str(column)]}: each role needs its own column")
         roles[str(column)] = str(role)
 
 

@@ -58,11 +58,6 @@ def capture_columns(data: DictConfig, renamed: DictConfig | None) -> dict[str, s
             raise ConfigError(f"capture.columns.{role}={column}: the run was trained without a {role} column "
                               f"(data.columns.{role} is null), so a capture file's {role} is never read; drop it")
         columns[role] = str(column)
-    used = [column for column in columns.values() if column is not None]
-    if len(set(used)) < len(used):
-        twice = next(column for column in used if used.count(column) > 1)
-        raise ConfigError(f"capture.columns: column '{twice}' is given to two roles ({', '.join(r for r, c in columns.items() if c == twice)}); "
-                          "each role needs its own column")
     return columns
 
 

@@ -38,11 +38,11 @@ def test_a_rating_column_is_accepted_where_the_run_filtered_on_ratings() -> None
         capture_columns(OmegaConf.create({**OmegaConf.to_container(preset), "min_rating": None}), renamed)
 
 
-def test_one_capture_column_for_two_roles_is_refused() -> None:
-    from dynrec_cli.capture.events import capture_columns
+def test_one_capture_column_for_two_roles_is_refused(tmp_path: Path) -> None:
+    from dynrec_cli.cli._hydra import compose_config
+    from dynrec_cli.config_checks import validate_config
     from dynrec_cli.errors import ConfigError
 
-    data = OmegaConf.create({"columns": {"user": "user_id", "item": "item_id", "time": "timestamp", "rating": None, "event": None},
-                             "min_rating": None, "events": None})
-    with pytest.raises(ConfigError, match="column 'who' is given to two roles"):
-        capture_columns(data, OmegaConf.create({"user": "who", "item": "who"}))
+    cfg = compose_config("capture", ["capture.columns.user=who", "capture.columns.item=who", f"run_dir={tmp_path}"])
+    with pytest.raises(ConfigError, match=r"capture.columns.item=who is also capture.columns.user"):
+        validate_config(cfg)
