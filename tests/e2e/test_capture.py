@@ -186,6 +186,34 @@ def test_late_events_can_be_skipped_and_counted(cli, run: Path, tmp_path: Path) 
     assert ranked.exit_code == 2 and "the last capture applied no event" in " ".join(ranked.output.split()), ranked.output
 
 
+def test_an_item_prepare_dropped_says_so_and_unknown_items_skip_counts_it(cli, run: Path, tmp_path: Path) -> None:
+    dropped = pd.read_parquet(run / "prepare" / "dropped_items.parquet")
+    sparse = dropped[dropped["reason"].str.startswith("data.min_item_interactions=5 (it had")]
+    assert len(sparse), dropped["reason"].value_counts()  # the sample's 5-core drops rare items
+    item, reason = sparse.iloc[0]
+    frame = events_file(run, tmp_path / "events.csv", n=20)
+    frame.loc[7, "item_id"] = item
+    frame.to_csv(tmp_path / "events.csv", index=False)
+    store = tmp_path / "store"
+    refused = cli("capture", f"run_dir={run}", f"capture.events={tmp_path / 'events.csv'}", f"capture.store={store}")
+    said = " ".join(refused.output.split())
+    assert refused.exit_code == 2 and f"row 9, column 'item_id': item '{item}' was dropped by {reason} at prepare" in said, said
+    assert "capture.unknown_items=skip" in said and not store.exists()
+    never_seen = frame.copy()
+    never_seen.loc[7, "item_id"] = "never-seen"
+    never_seen.to_csv(tmp_path / "events.csv", index=False)
+    never = cli("capture", f"run_dir={run}", f"capture.events={tmp_path / 'events.csv'}", f"capture.store={store}")
+    assert never.exit_code == 2 and "item 'never-seen' was never seen" in " ".join(never.output.split()), never.output
+    frame.loc[9, "item_id"] = "never-seen"
+    frame.to_csv(tmp_path / "events.csv", index=False)
+    skipped = cli("capture", f"run_dir={run}", f"capture.events={tmp_path / 'events.csv'}", f"capture.store={store}",
+                  "capture.unknown_items=skip")
+    assert skipped.exit_code == 0, skipped.output
+    assert "2 events name 2 items the run has no vector for" in " ".join(skipped.output.split())
+    figures = json.loads((store / "captures" / "001" / "manifest.json").read_text())["figures"]
+    assert (figures["skipped_unknown"], figures["applied_now"], figures["events"]) == (2, 18, 20)
+
+
 def test_new_item_from_text_is_recommended_without_retraining(cli, run: Path, tmp_path: Path) -> None:
     _, items, users = prepared(run)
     user = str(users["user_id"].iloc[0])
