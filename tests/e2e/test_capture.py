@@ -92,6 +92,21 @@ def test_capture_writes_the_store_and_the_report(cli, run: Path, tmp_path: Path)
     assert again.exit_code == 0 and "already applied" in again.output
 
 
+@pytest.mark.parametrize("mode", ["batched", "single"])
+def test_the_single_event_path_runs_on_one_thread_and_restores_the_setting(cli, run: Path, tmp_path: Path, mode: str) -> None:
+    events_file(run, tmp_path / "events.csv", n=30)
+    threads = torch.get_num_threads()
+    try:
+        result = cli("capture", f"run_dir={run}", f"capture.events={tmp_path / 'events.csv'}", f"capture.store={tmp_path / 'store'}",
+                     f"capture.mode={mode}", "trainer.threads=3")
+        assert result.exit_code == 0, result.output
+        assert torch.get_num_threads() == 3  # the capture's own setting (trainer.threads), not the per-event path's
+    finally:
+        torch.set_num_threads(threads)
+    figures = json.loads((tmp_path / "store" / "captures" / "001" / "manifest.json").read_text())["figures"]
+    assert figures["latency_threads"] == 1 and figures["latency_events"] == 30
+
+
 def test_a_crash_mid_file_loses_nothing_and_applies_nothing_twice(cli, run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from dynrec_cli.capture import store as stores
 
