@@ -41,11 +41,12 @@ def report_header(ctx: StageContext, training: dict[str, Any]) -> dict[str, Any]
     """What a reader needs to know which run this is: data, model, key config, training, version."""
     cfg = ctx.cfg
     data = (artifacts.load_manifest(ctx.stage_dir("prepare")) or {}).get("figures", {})
+    name = str(cfg.model._target_).rsplit(".", 1)[-1]
     header: dict[str, Any] = {
         "run": ctx.run_dir,
         "data set": f"{data_label(cfg.data)}: {data.get('users', 0):,} users, {data.get('items', 0):,} items, "
                     f"{data.get('events', 0):,} events, split {cfg.data.split}",
-        "model": f"{cfg.model._target_.rsplit('.', 1)[-1]} ({model_label(cfg)})",
+        "model": f"{name} ({label})" if (label := model_label(cfg)) else name,
     }
     if training.get("epochs_run"):
         header["training"] = (f"{training['epochs_run']} epochs, best {training.get('best_epoch', '-')}; "
