@@ -144,7 +144,11 @@ def _apply(ctx: StageContext, store: stores.InterestStore, model: torch.nn.Modul
     fresh = pd.unique(events.users[(store.user_index(events.users) < 0) & known])  # a user with only those is not added
     store.add_users(fresh)
     users = np.maximum(store.user_index(events.users), 0).astype(np.int64)
-    times = events.times if events.has_time else _positions(store, users)
+    if events.has_time:
+        times = events.times
+    else:  # positions count the applied events only
+        times = np.zeros(len(users), np.int64)
+        times[known] = _positions(store, users[known])
     late = times < store.state.last_times()[users] if events.has_time else np.zeros(len(users), bool)
     keep = known & ~late
     encoder = Encoder(model, store.item_vectors.to(device), device, int(ctx.cfg.eval.user_chunk))

@@ -264,6 +264,20 @@ def test_id_only_model_cannot_add_items(cli, tmp_path: Path) -> None:
     assert not (tmp_path / "pop" / "store").exists()
 
 
+def test_order_only_capture_skips_unknown_items_without_a_gap_in_positions(cli, tmp_path: Path) -> None:
+    from tests.bad_inputs.case import LOG, PREPARE_ARGS
+
+    (tmp_path / "log.csv").write_text("\n".join(",".join(line.split(",")[:2]) for line in LOG.splitlines()) + "\n")  # no time
+    data = ["model=pop", "data=csv", f"data.interactions={tmp_path / 'log.csv'}", "data.columns.time=null", *PREPARE_ARGS]
+    run = tmp_path / "run"
+    assert cli("finetune", f"run_dir={run}", *data).exit_code == 0
+    (tmp_path / "today.csv").write_text("user_id,item_id\nu1,i3\nu1,nope\nu1,i4\n")
+    result = cli("capture", f"run_dir={run}", f"capture.events={tmp_path / 'today.csv'}", "capture.unknown_items=skip")
+    assert result.exit_code == 0, result.output
+    applied = pd.concat(pd.read_parquet(p) for p in sorted((run / "store" / "events").glob("*.parquet")))
+    assert applied["row"].tolist() == [2, 4] and applied["time"].diff().iloc[1] == 1  # the next two steps of u1
+
+
 def test_replay_protocol_reports_replay_and_frozen(cli, run: Path) -> None:
     result = cli("evaluate", f"run_dir={run}", "eval.protocol=replay")
     assert result.exit_code == 0, result.output
