@@ -115,7 +115,11 @@ class StageFolder:
         self.final = Path(final)
         self.final.parent.mkdir(parents=True, exist_ok=True)
         self._lock = remove_stale_folders(self.final, keep_lock=True)
-        self.path = Path(tempfile.mkdtemp(prefix=f".{self.final.name}.", dir=self.final.parent))
+        try:
+            self.path = Path(tempfile.mkdtemp(prefix=f".{self.final.name}.", dir=self.final.parent))
+        except BaseException:
+            self._release()
+            raise
         _as_created(self.path, folder=True)  # mkdtemp's 0700 would stay on the renamed stage folder
 
     def commit(self, manifest: dict[str, Any]) -> None:

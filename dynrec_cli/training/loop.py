@@ -134,11 +134,15 @@ def stop_reason(stopped: str, settings: LoopSettings, epochs_run: int) -> str:
     if stopped == "epochs":
         return f"epoch limit: trainer.epochs={settings.epochs} reached"
     if stopped == "patience":
-        return (f"early stopping: {settings.patience} evaluations in a row without a better {settings.objective} "
+        return (f"early stopping: no better {settings.objective} in the last {_count(settings.patience, 'evaluation')} "
                 f"(trainer.patience={settings.patience})")
     if stopped == "max_minutes":
-        return f"time budget: trainer.max_minutes={settings.max_minutes} spent after {epochs_run} epochs"
+        return f"time budget: trainer.max_minutes={settings.max_minutes} spent after {_count(epochs_run, 'epoch')}"
     return stopped
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _valid_text(record: dict[str, float], objective: str) -> str:

@@ -84,9 +84,9 @@ def test_training_says_why_it_stopped(cli, tmp_path: Path) -> None:
             "trainer.batch_size=512", "data.max_seq_len=20", "eval.report=false"]
     cases = {  # lr 1e-12 moves no float32 weight: the valid figure never improves, so patience 1 stops after epoch 2
         "patience": (["trainer.epochs=5", "trainer.patience=1", "trainer.optimizer.lr=1e-12"], 2,
-                     "early stopping: 1 evaluations in a row without a better valid/ndcg@10 (trainer.patience=1)"),
+                     "early stopping: no better valid/ndcg@10 in the last 1 evaluation (trainer.patience=1)"),
         "max_minutes": (["trainer.epochs=5", "trainer.max_minutes=0.00001"], 1,
-                        "time budget: trainer.max_minutes=1e-05 spent after 1 epochs"),
+                        "time budget: trainer.max_minutes=1e-05 spent after 1 epoch"),
         "epochs": (["trainer.epochs=1"], 1, "epoch limit: trainer.epochs=1 reached"),
     }
     for code, (overrides, epochs, reason) in cases.items():
