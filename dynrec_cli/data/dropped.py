@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
-from dynrec_cli import artifacts
+from dynrec_cli import artifacts, run_files
 from dynrec_cli.data.types import ITEM
 
 DROPPED_FILE = "dropped_items.parquet"
@@ -64,5 +64,5 @@ def load_dropped(prepare_dir: Path) -> pd.Series | None:
     manifest = artifacts.load_manifest(prepare_dir) or {}
     if DROPPED_FILE not in manifest.get("outputs", {}):
         return None
-    frame = pd.read_parquet(artifacts.verified_file(prepare_dir, DROPPED_FILE))
+    frame = run_files.read_table(artifacts.verified_file(prepare_dir, DROPPED_FILE), ("item_id", "reason"))
     return pd.Series(frame["reason"].to_numpy(), index=frame["item_id"].to_numpy())

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dynrec_cli import artifacts
+from dynrec_cli import artifacts, run_files
 from dynrec_cli.errors import ArtifactError, ConfigError
 from dynrec_cli.evaluation import markdown as md
 from dynrec_cli.evaluation.extended import SEGMENT_PREFIX
@@ -54,7 +54,7 @@ def load_run(path: Path) -> EvaluatedRun:
     evaluated = (artifacts.load_manifest(path / "evaluate") or {}).get("config", {}).get("eval", {})
     protocol = {key: evaluated.get(key) for key in PROTOCOL_KEYS}
     item_space = (artifacts.load_manifest(path / "finetune") or {}).get("outputs", {}).get("model.safetensors")
-    return EvaluatedRun(path, pd.read_parquet(path / PER_USER), split_hash, protocol, item_space)
+    return EvaluatedRun(path, run_files.read_table(path / PER_USER, ("split", "user_id")), split_hash, protocol, item_space)
 
 
 def same_item_space(base: EvaluatedRun, run: EvaluatedRun) -> bool:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig
 
-from dynrec_cli import __version__, artifacts
+from dynrec_cli import __version__, artifacts, run_files
 from dynrec_cli.stages.base import StageContext
 
 REPORTS = ("report.md", "report.html")
@@ -22,7 +21,7 @@ def write_reports(ctx: StageContext, out: Path, metrics: dict[str, float]) -> No
 
     finetune = ctx.stage_dir("finetune")
     history_path = finetune / "history.json"
-    history = json.loads(history_path.read_text()) if history_path.exists() else None
+    history = run_files.read_json(history_path, run_files.HISTORY) if history_path.exists() else None
     figures: dict[str, Any] = (artifacts.load_manifest(finetune) or {}).get("figures", {})
     sections = build_sections(metrics, history, str(ctx.cfg.trainer.objective), figures)
     for section in sections:
