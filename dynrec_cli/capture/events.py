@@ -22,7 +22,7 @@ class NewEvents:
     """A capture file's events in time order (stable: ties keep the file's order).
 
     users: (n,) original user ids (str); items: (n,) store item indices, 0 for an item the store
-    does not know; item_ids: (n,) the file's item ids (str); times: (n,) int64;
+    does not know; item_ids: (n,) the file's item ids (str); times: (n,) int64 ns;
     rows: (n,) line numbers in the file; has_time: False when `data.columns.time` is null.
     """
 

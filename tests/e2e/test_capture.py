@@ -12,6 +12,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from dynrec_cli.data.clock import NS_PER_S
 from tests.conftest import run_from_repo
 
 pytestmark = pytest.mark.slow
@@ -43,7 +44,7 @@ def events_file(run: Path, path: Path, n: int = 120, seed: int = 0) -> pd.DataFr
     frame = pd.DataFrame({
         "user_id": rng.choice(users["user_id"].to_numpy()[:12], n),
         "item_id": rng.choice(items["item_id"].to_numpy(), n),
-        "timestamp": events["time"].max() + 1 + rng.integers(0, 30 * 86400, n),
+        "timestamp": events["time"].max() // NS_PER_S + 1 + rng.integers(0, 30 * 86400, n),  # unix seconds
     })
     frame.loc[[i for i in (3, 50) if i < n], "user_id"] = "new-user"
     frame.to_csv(path, index=False)
@@ -239,7 +240,7 @@ def test_new_item_from_text_is_recommended_without_retraining(cli, run: Path, tm
     text = items.set_index("item_id").loc[favourite, "text"]
     pd.DataFrame({"item_id": ["new-film", favourite], "text": [text, "ignored: already in the catalogue"]}).to_csv(
         tmp_path / "catalogue.csv", index=False)
-    stamp = int(prepared(run)[0]["time"].max()) + 10
+    stamp = int(prepared(run)[0]["time"].max()) // NS_PER_S + 10
     pd.DataFrame({"user_id": ["late-comer"], "item_id": ["new-film"], "timestamp": [stamp]}).to_csv(tmp_path / "events.csv", index=False)
     added = cli("capture", f"run_dir={run}", f"capture.items={tmp_path / 'catalogue.csv'}",
                 f"capture.events={tmp_path / 'events.csv'}", store)
@@ -275,7 +276,10 @@ def test_order_only_capture_skips_unknown_items_without_a_gap_in_positions(cli, 
     result = cli("capture", f"run_dir={run}", f"capture.events={tmp_path / 'today.csv'}", "capture.unknown_items=skip")
     assert result.exit_code == 0, result.output
     applied = pd.concat(pd.read_parquet(p) for p in sorted((run / "store" / "events").glob("*.parquet")))
-    assert applied["row"].tolist() == [2, 4] and applied["time"].diff().iloc[1] == 1  # the next two steps of u1
+    from dynrec_cli.data.clock import NS_PER_S
+
+    assert applied["row"].tolist() == [2, 4]  # the unknown item of row 3 skipped
+    assert applied["time"].diff().iloc[1] == NS_PER_S  # and the next two steps (a second each) of u1, no gap
 
 
 def test_replay_protocol_reports_replay_and_frozen(cli, run: Path) -> None:
