@@ -93,8 +93,12 @@ def _check_required(cfg: DictConfig) -> None:
 
 def _check_data_keys(data: DictConfig) -> None:
     """Data keys that can be judged before any file is read."""
+    from dynrec_cli.data import remote
     from dynrec_cli.data.text import template_fields
 
+    for key in ("path", "interactions", "items"):  # a URL's filesystem package: before any work
+        if remote.is_url(data.get(key)):
+            remote.check_url(str(data[key]), f"data.{key}")
     if data.get("text_template") is not None:
         template_fields(str(data.text_template))
     check_one_column_per_role(OmegaConf.to_container(data.columns), "data.columns")
