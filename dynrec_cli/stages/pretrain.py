@@ -91,10 +91,15 @@ class PretrainStage(Stage):
             log.info(
                 "[pretrain] %s: %d texts (the items and the padding row), %d encoded, %d from cache, %.0f items/s, "
                 "%d truncated, %d without text",
-                manifest["figures"]["model"], encoding["items"], encoding.get("encoded", 0),
+                _model_name(manifest["figures"]), encoding["items"], encoding.get("encoded", 0),
                 encoding.get("cached", 0), encoding.get("items_per_s", 0.0), encoding.get("truncated", 0),
                 encoding.get("empty", 0),
             )
+
+
+def _model_name(figures: dict[str, Any]) -> str:
+    """The model as the log names it: a Hub model with its commit (`org/name@1a2b3c4d5e6f`)."""
+    return figures["model"] + (f"@{figures['commit'][:12]}" if figures.get("commit") else "")
 
 
 def encodes_text(cfg: DictConfig) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -91,3 +92,8 @@ def test_an_id_or_revision_the_hub_does_not_have_is_one_line(tmp_path: Path, rep
     assert not (tmp_path / "a" / "pretrain").exists() and not (tmp_path / "b" / "pretrain").exists()
     offline = dynrec(tmp_path, "pretrain", f"run_dir={tmp_path / 'c'}", "encoder.model=tiny-org/bert", *TINY, offline=True)
     assert offline.returncode == 2 and "HF_HUB_OFFLINE=1" in offline.stderr  # never downloaded into this cache
+    with socket.socket() as probe:  # a loopback port nothing listens on: the Hub cannot be reached
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    down = dynrec(tmp_path, "pretrain", f"run_dir={tmp_path / 'd'}", "encoder.model=tiny-org/bert", *TINY, endpoint=closed)
+    assert down.returncode == 2 and f"{closed} could not be reached" in down.stderr, down.stderr[-2000:]
