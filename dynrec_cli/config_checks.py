@@ -79,7 +79,7 @@ def validate_config(cfg: DictConfig) -> None:
     check_rules(cfg)  # every numeric, enum and flag key: range or choices
 
 
-REQUIRED_HINTS = {"encoder.model": "a Hugging Face id in the local cache or a model folder, e.g. encoder.model=/models/bge-small"}
+REQUIRED_HINTS = {"encoder.model": "a Hugging Face Hub id or a model folder, e.g. encoder.model=BAAI/bge-small-en-v1.5"}
 
 
 def _check_required(cfg: DictConfig) -> None:

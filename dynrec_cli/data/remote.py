@@ -55,9 +55,14 @@ class Copies:
     """The local copies of one command's URLs: URL -> local file or folder, and the sha256 of
     each file's content by its URL. The folder goes when this object does."""
 
-    folder: tempfile.TemporaryDirectory = field(default_factory=lambda: tempfile.TemporaryDirectory(prefix="dynrec-remote-"))
     local: dict[str, Path] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)
+    folder: tempfile.TemporaryDirectory | None = None  # made for the first URL: local data needs none
+
+    def scratch(self) -> Path:
+        if self.folder is None:
+            self.folder = tempfile.TemporaryDirectory(prefix="dynrec-remote-")
+        return Path(self.folder.name)
 
     def files_of(self, url: str) -> dict[str, str]:
         """{URL of each file: sha256} for a file URL, or for every file of a folder URL."""
@@ -92,7 +97,7 @@ def _fetch(url: str, key: str, copies: Copies) -> Path:
         raise DataError(url, "not found", fix=f"check {key}") from None
     except OSError as exc:
         raise DataError(url, f"cannot be read ({exc})", fix=f"check {key}") from None
-    target = Path(copies.folder.name) / hashlib.sha256(url.encode()).hexdigest()[:16]
+    target = copies.scratch() / hashlib.sha256(url.encode()).hexdigest()[:16]
     if info["type"] != "directory":
         name = PurePosixPath(urlparse(url).path).name or "data"
         _copy(fs, root, target / name, url, copies)
