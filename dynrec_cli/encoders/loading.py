@@ -91,8 +91,9 @@ def load_language_model(
     """Load `model` for encoding, in eval mode: on the CPU in fp32, unless `dtype` / `device_map`.
 
     Args:
-        model: `tiny`, `package:<module>` (a module with `get_model_path()`), a local folder
-            holding config.json, or a Hugging Face Hub id (downloaded into HF's cache when online).
+        model: `tiny`, `package:<module>` (a module with `get_model_path()`, one that
+            `targets.model_package` allows), a local folder holding config.json, or a Hugging
+            Face Hub id (downloaded into HF's cache when online).
         kind: `auto` (from the config), `encoder` or `decoder`.
         tiny: options of the tiny model (see `tiny.TINY_DEFAULTS`); only with model=tiny.
         revision: a Hub id's branch, tag or commit (None: main); only with a Hub id.
@@ -136,8 +137,10 @@ def _no_revision(revision: str | None, model: str) -> None:
 def _resolve_folder(model: str, revision: str | None) -> tuple[Path, str | None]:
     """The model's folder, and its Hub commit when `model` is a Hub id."""
     if model.startswith("package:"):
+        from dynrec_cli.targets import model_package
+
         _no_revision(revision, model)
-        name = model.removeprefix("package:")
+        name = model_package(model.removeprefix("package:"))
         try:
             module = importlib.import_module(name)
         except ImportError:
