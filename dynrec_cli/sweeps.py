@@ -38,7 +38,7 @@ def take_refusals(sweep_dir: Path) -> list[str]:
     if not folder.is_dir():
         return []
     records = sorted(folder.glob("*.json"), key=lambda p: _job_order(p.stem))
-    messages = [json.loads(p.read_text()) for p in records]
+    messages = [run_files.read_json(p, str) for p in records]
     shutil.rmtree(folder)
     return messages
 
