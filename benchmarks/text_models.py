@@ -35,9 +35,12 @@ COLD = {
 }
 
 
-def train_run(name: str, args: list[str], seed: int, quick: bool) -> dict:
+def train_run(name: str, args: list[str], seed: int, quick: bool, trainer: list[str] | None = None) -> dict:
+    """One `dynrec train` run (skipped when its folder holds it already); trainer: overrides of the
+    trainer group, by default this suite's (40 epochs at most, patience 8; 2 epochs when quick)."""
     run_dir = RESULTS / "runs" / f"{name}-seed{seed}"
-    trainer = ["trainer.epochs=2"] if quick else ["trainer.epochs=40", "trainer.patience=8"]
+    if trainer is None:
+        trainer = ["trainer.epochs=2"] if quick else ["trainer.epochs=40", "trainer.patience=8"]
     # no --force: an interrupted benchmark resumes, finished runs are skipped by their manifests
     cache = [f"encoder.cache_dir={RESULTS / 'cache'}"] if "encoder=minilm" in args else []
     child = run_dynrec("train", f"run_dir={run_dir}", f"seed={seed}", *cache, *trainer, *args)
