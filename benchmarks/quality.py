@@ -74,14 +74,14 @@ def run(quick: bool) -> tuple[str, dict]:
                     base = str(runs_dir / f"{prefix}-{dataset}-{reference[2]}-seed{seed}")
                     paired = _paired(base, str(runs_dir / f"{prefix}-{dataset}-{name}-seed{seed}"))
                     payload[f"{dataset}/{name}/compare-seed{seed}"] = paired
-                    pairs.append([dataset, f"{name} − {reference[2]}", seed, paired["diff"],
+                    pairs.append([dataset, f"{name} − {reference[2]}", seed, f"{paired['diff']:+.4f}",
                                   f"[{paired['low']:+.4f}, {paired['high']:+.4f}]", paired["p_value"]])
     table = markdown_table(
         ["data set", "model", "valid NDCG@10", "test NDCG@10", "test Recall@10", "× SASRec NDCG@10", "train s", "× SASRec train s"],
         rows,
     )
     paired_table = markdown_table(["data set", "pair", "seed", "Δ test NDCG@10", "95% paired bootstrap", "p"], pairs)
-    notes = (f"\nseeds {list(seeds)}, mean ± sd; leave-one-out, full ranking, history excluded; trainer defaults, "
-             "1 torch thread per run, one run at a time.\n\n")
+    notes = (f"\nseeds {list(seeds)}, mean ± sd; leave-one-out, full ranking, history excluded; "
+             f"{'2 epochs (--quick)' if quick else 'the trainer defaults'}, 1 torch thread per run, one run at a time.\n\n")
     return table + notes + paired_table, payload
 
