@@ -1,4 +1,4 @@
-"""Issue #16's table: our SASRec against DynRec at the defaults (and as it was before the issue) on the
+"""Issue #16's table: our SASRec against DynRec at the defaults on the
 three shared data sets with item text, 3 seeds each, with `dynrec compare` paired intervals.
 
     python benchmarks/run.py --only quality [--quick]
@@ -27,8 +27,6 @@ THREADS = ["trainer.threads=1"]
 ROWS = {
     "sasrec": ["model=sasrec"],
     "dynrec": ["model=dynrec", "encoder=minilm"],  # encoder named: the text cache is the other suites' one
-    # the one setting that reached +10% on ml-100k before the issue (README); not the default (docs/benchmarks.md)
-    "dynrec-hidden128": ["model=dynrec", "encoder=minilm", "model.hidden=128"],
 }
 SEEDS = (0, 1, 2)
 
