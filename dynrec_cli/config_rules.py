@@ -130,6 +130,7 @@ RULES: dict[str, Range | Choice | Flag] = {
     "rank.candidates": COUNT,
     "capture.mode": Choice(("batched", "single")),
     "capture.late_events": Choice(("error", "skip")),
+    "capture.on_retrain": Choice(("refuse", "archive")),
     "capture.latency_probe": NONNEG,
     "capture.checkpoint_every": COUNT, "capture.top_movers": COUNT, "capture.plot_bins": COUNT,
 }

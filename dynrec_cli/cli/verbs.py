@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -12,9 +11,9 @@ from rich.markup import escape  # messages quote overrides like k=[1,2]: not mar
 
 from dynrec_cli.cli import _hydra
 from dynrec_cli.errors import ConfigError, DynrecError
+from dynrec_cli.run_overrides import with_recorded as with_run_overrides
 
 console = Console(stderr=True)
-RUN_OVERRIDES = "overrides.json"
 
 
 def setup_logging() -> None:
@@ -26,32 +25,9 @@ def setup_logging() -> None:
         root.setLevel(logging.INFO)
 
 
-def _override_key(override: str) -> str:
-    return override.split("=", 1)[0].lstrip("+~")
-
-
-def with_run_overrides(overrides: list[str]) -> list[str]:
-    """Prepend the overrides an existing run folder was made with, so `dynrec evaluate
-    run_dir=DIR eval.ks=[10]` re-evaluates that run with only `eval.ks` changed."""
-    run_dirs = [o.split("=", 1)[1] for o in overrides if o.startswith("run_dir=")]
-    if not run_dirs:
-        return overrides
-    saved = Path(run_dirs[-1]) / RUN_OVERRIDES
-    if not saved.exists():
-        return overrides
-    try:
-        recorded = json.loads(saved.read_text())
-    except json.JSONDecodeError as exc:
-        raise DynrecError(f"{saved}: not valid JSON ({exc}); remove it or use a new run_dir=") from None
-    given = {_override_key(o): o for o in overrides}
-    # a group given another option (`model=pop` on a run recorded with `model=sasrec model.hidden=16`)
-    # starts from that option: the old option's keys would not exist under it
-    switched = {key for key, o in given.items() if "." not in key and o not in recorded}
-    return [o for o in recorded if _override_key(o) not in given
-            and not any(_override_key(o).startswith(group + ".") for group in switched)] + overrides
-
-
 def parse_gates(items: list[str]) -> dict[str, float]:
+    from dynrec_cli.evaluation.gates import check_floor
+
     gates: dict[str, float] = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -61,13 +37,12 @@ def parse_gates(items: list[str]) -> dict[str, float]:
             sep = ""
         if not sep:
             raise ConfigError(f"--fail-under {item}: expected KEY=NUMBER, e.g. test/ndcg@10=0.05")
+        check_floor(item, key, gates[key])
     return gates
 
 
 def check_gates(gates: dict[str, float], metrics: dict[str, float]) -> list[str]:
-    from dynrec_cli.evaluation.gates import unknown_keys_message
-
-    from dynrec_cli.evaluation.gates import check_empty_segments
+    from dynrec_cli.evaluation.gates import check_empty_segments, unknown_keys_message
 
     check_empty_segments("--fail-under", list(gates), metrics)
     unknown = [key for key in gates if key not in metrics]
@@ -111,7 +86,9 @@ def run_verb(
             validate_sweep(verb, overrides, config_dir)  # a typo fails here, before any job runs
             failures: list[str] = []
             sweep_dir = _hydra.run_sweep(
-                verb, overrides, config_dir, lambda cfg, job: pipeline.run_task(cfg, verb, force=force, overrides=job), failures
+                verb, overrides, config_dir,
+                lambda cfg, job: pipeline.run_task(cfg, verb, force=force, overrides=job, config_dir=config_dir, sweep_job=True),
+                failures,
             )
             if sweep_dir is not None:
                 from dynrec_cli.sweeps import report_sweep
@@ -135,15 +112,20 @@ def run_verb(
             check_metric_keys("--max-drop", [d.key for d in parse_max_drops(list(max_drop))], ks)
         if baseline is not None and not cfg.run_dir:
             raise ConfigError("--baseline compares a run folder: give it as run_dir=DIR")
-        # capture/rank/evaluate with run_dir=DIR: DIR must hold a trained run (a typo must not train a new one)
-        metrics = pipeline.run_task(cfg, verb, force=force, overrides=overrides, require_trained=True)
-        failed = check_gates(gates, metrics)
-        if baseline is not None:
-            from dynrec_cli.cli.compare_cmd import gate_against_baseline
-            from dynrec_cli.evaluation.gates import check_empty_segments, parse_max_drops
+        failed: list[str] = []
 
-            check_empty_segments("--max-drop", [d.key for d in parse_max_drops(list(max_drop))], metrics)
-            failed += gate_against_baseline(Path(cfg.run_dir), baseline, list(max_drop), cfg.eval.compare)
+        def gate(metrics: dict[str, float]) -> None:  # inside the command: a refused gate leaves the run as it was
+            failed[:] = check_gates(gates, metrics)
+            if baseline is not None:
+                from dynrec_cli.cli.compare_cmd import gate_against_baseline
+                from dynrec_cli.evaluation.gates import check_empty_segments, parse_max_drops
+
+                check_empty_segments("--max-drop", [d.key for d in parse_max_drops(list(max_drop))], metrics)
+                failed.extend(gate_against_baseline(Path(cfg.run_dir), baseline, list(max_drop), cfg.eval.compare))
+
+        # capture/rank/evaluate with run_dir=DIR: DIR must hold a trained run (a typo must not train a new one)
+        pipeline.run_task(cfg, verb, force=force, overrides=overrides, require_trained=True, config_dir=config_dir,
+                          verify=gate)
     except DynrecError as exc:
         console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
