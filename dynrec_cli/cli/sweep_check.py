@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from omegaconf import DictConfig
+
 from dynrec_cli.cli import _hydra
 from dynrec_cli.errors import ConfigError
 
@@ -40,10 +42,10 @@ def refuse_sweeping_a_trained_run(verb: str, overrides: list[str]) -> None:
     train; Hydra's jobs would each get a folder of their own (DIR/<n>) and train a new model
     there, so such a sweep is refused with the way to vary the evaluation settings instead."""
     from dynrec_cli.pipeline import NEEDS_TRAINED_RUN
+    from dynrec_cli.run_overrides import given_run_dir
 
-    run_dirs = [o.split("=", 1)[1] for o in overrides if o.startswith("run_dir=")]
-    if verb in NEEDS_TRAINED_RUN and run_dirs:
-        run_dir = run_dirs[-1]
+    run_dir = given_run_dir(overrides)
+    if verb in NEEDS_TRAINED_RUN and run_dir is not None:
         raise ConfigError(
             f"dynrec {verb} -m run_dir={run_dir}: {verb} reads the one trained run there and never trains, so it does "
             f"not sweep; run it once per value instead (dynrec {verb} run_dir={run_dir} KEY=V1, then KEY=V2: each "
@@ -53,25 +55,34 @@ def refuse_sweeping_a_trained_run(verb: str, overrides: list[str]) -> None:
 
 
 def validate_sweep(verb: str, overrides: list[str], config_dir: Path | None) -> None:
-    """Compose the first job, then each other value of every swept key once; ConfigError on the first failure."""
+    """Compose the first job, then each other value of every swept key once; ConfigError on the
+    first failure, or on a key that none of those jobs reads (config_unused.py)."""
     from hydra.errors import HydraException
+
+    from dynrec_cli.config_unused import refuse_unused, unused_keys
 
     try:
         choices = sweep_choices(overrides)
     except HydraException as exc:
         raise ConfigError(f"sweep overrides: {' '.join(str(exc).split())}") from None
     first = [values[0] for values in choices]
-    _compose(verb, first, config_dir)
-    for i, values in enumerate(choices):
-        for value in values[1:]:
-            _compose(verb, first[:i] + [value] + first[i + 1 :], config_dir)
+    jobs = [first] + [first[:i] + [value] + first[i + 1 :] for i, values in enumerate(choices) for value in values[1:]]
+    unused: set[str] | None = None
+    for job in jobs:
+        cfg = _compose(verb, job, config_dir)
+        found = unused_keys(cfg, verb, job, config_dir)
+        unused = found if unused is None else unused & found
+    if unused:  # read by no job: refused as in a single run
+        refuse_unused(_compose(verb, first, config_dir), verb, first, config_dir, only=unused)
 
 
-def _compose(verb: str, overrides: list[str], config_dir: Path | None) -> None:
+def _compose(verb: str, overrides: list[str], config_dir: Path | None) -> DictConfig:
     try:
         from dynrec_cli.config_checks import validate_config
 
-        validate_config(_hydra.compose_config(verb, overrides, config_dir))  # ranges too, not only key names
+        cfg = _hydra.compose_config(verb, overrides, config_dir)
+        validate_config(cfg)  # ranges too, not only key names
+        return cfg
     except ConfigError as exc:
         for missing, hint in PLUGIN_HINT.items():
             if missing in str(exc):
