@@ -9,6 +9,7 @@ figure (`KEY=5%`).
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,21 @@ def check_metric_keys(option: str, keys: list[str], ks: list[int]) -> None:
                 f"{option} {key}: not a metric key; keys are SPLIT[/SEGMENT]/NAME@K, e.g. test/ndcg@10 or "
                 f"test/cold/recall@10, with SPLIT valid, test (or replay, frozen), NAME one of {', '.join(names)}, K in eval.ks={list(ks)}"
             )
+
+
+def check_floor(item: str, key: str, floor: float) -> None:
+    """Refuse a --fail-under floor that decides nothing: one no figure can be below (NaN, or <= 0:
+    every figure is >= 0), or one no figure can reach (infinite, or above 1 for a metric in [0, 1])."""
+    match = _KEY.fullmatch(key)
+    name = match["name"] if match is not None else None
+    if math.isnan(floor) or floor <= 0:
+        why = "is not a number" if math.isnan(floor) else "is not above 0, and every figure is >= 0"
+        raise ConfigError(f"--fail-under {item}: the floor {why}, so the gate could never fail; give a floor "
+                          "above 0, e.g. test/ndcg@10=0.05")
+    if math.isinf(floor) or (name in BOUNDED and floor > 1):
+        why = "is infinite" if math.isinf(floor) else f"is above 1, and {name} lies in [0, 1]"
+        raise ConfigError(f"--fail-under {item}: the floor {why}, so the gate could never pass; give a floor "
+                          "a figure can reach, e.g. test/ndcg@10=0.05")
 
 
 def check_empty_segments(option: str, keys: list[str], metrics: dict[str, float]) -> None:
@@ -84,6 +100,10 @@ def parse_max_drops(items: list[str]) -> list[MaxDrop]:
             sep = ""
         if not sep or not key or amount < 0:
             raise ConfigError(f"--max-drop {item}: expected KEY=PERCENT% or KEY=NUMBER >= 0, e.g. test/ndcg@10=5%")
+        if not math.isfinite(amount) or (relative and amount >= 100):
+            why = "is not a finite number" if not math.isfinite(amount) else "is 100% or more, a drop below 0 that no figure makes"
+            raise ConfigError(f"--max-drop {item}: the allowed drop {why}, so the gate could never fail; "
+                              "e.g. test/ndcg@10=5%")
         match = _KEY.fullmatch(key)
         if not relative and amount >= 1 and match is not None and match["name"] in BOUNDED:
             raise ConfigError(f"--max-drop {item}: {match['name']} lies in [0, 1], so an absolute drop of {value} can never "
