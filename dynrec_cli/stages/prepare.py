@@ -13,6 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from dynrec_cli import artifacts
 from dynrec_cli.data import clean, split
+from dynrec_cli.data.filter_report import FilterReport
 from dynrec_cli.data.readers import read_dataset
 from dynrec_cli.data.split_check import check_splits
 from dynrec_cli.data.stats import dataset_statistics
@@ -79,14 +80,20 @@ class PrepareStage(Stage):
 
 def prepare(raw: RawData, data: DictConfig, seed: int) -> tuple[PreparedData, dict[str, Any]]:
     """Clean, filter, sort, split and index a raw data set."""
+    report = FilterReport()
     events = clean.filter_events(raw.events, data.min_rating, data.events)
+    if data.min_rating is not None or data.events:
+        report.record("min_rating_events", "data.min_rating / data.events", raw.events, events)
     _require_events(events, raw.events_path, "no event is left after data.min_rating / data.events filters",
                     fix=f"the log's event types: {clean.event_counts(raw.events)}" if data.events else None)
-    events, duplicates = clean.drop_duplicate_events(events)
+    deduplicated, duplicates = clean.drop_duplicate_events(events)
+    report.record("duplicates", "removing exact duplicate events", events, deduplicated)
     missing = []
     if raw.items is not None:
-        missing = clean.check_catalogue(events, raw.items, raw.items_path, bool(data.allow_missing_items), raw.events_path)
-    events = clean.kcore(events, int(data.min_user_interactions), int(data.min_item_interactions))
+        missing = clean.check_catalogue(deduplicated, raw.items, raw.items_path, bool(data.allow_missing_items), raw.events_path)
+    kcore = f"k-core (data.min_user_interactions={data.min_user_interactions}, data.min_item_interactions={data.min_item_interactions})"
+    events = clean.kcore(deduplicated, int(data.min_user_interactions), int(data.min_item_interactions))
+    report.record("kcore", kcore, deduplicated, events)
     _require_events(
         events,
         raw.events_path,
@@ -94,14 +101,20 @@ def prepare(raw: RawData, data: DictConfig, seed: int) -> tuple[PreparedData, di
         f"{data.min_item_interactions} events) removed every event",
         fix="lower data.min_user_interactions / data.min_item_interactions",
     )
-    events = clean.truncate_recent(clean.sort_events(events), data.max_seq_len)
+    sorted_events = clean.sort_events(events)
+    events = clean.truncate_recent(sorted_events, data.max_seq_len)
+    if data.max_seq_len is not None:
+        report.record("max_seq_len", f"data.max_seq_len={data.max_seq_len}", sorted_events, events)
     if data.split == "temporal":
         codes = split.temporal_split(events, data.temporal.valid, data.temporal.test)
     else:
         codes = split.leave_one_out(events)
     cold = split.cold_item_holdout(events, float(data.cold_items), seed)
     cold_ids = set(np.asarray(pd.factorize(events[ITEM], sort=True)[1], dtype=object)[cold])
-    events = split.apply_cold_items(events, codes, cold)
+    split_events = split.apply_cold_items(events, codes, cold)
+    if float(data.cold_items) > 0:
+        report.record("cold_items", f"data.cold_items={data.cold_items}", events, split_events)
+    events = split_events
     check_splits(events, str(data.split), data.temporal.valid, data.temporal.test, raw.events_path)
     events, users, items = clean.build_id_maps(events, raw.items)
     text_fields = [c for c in items.columns if c not in ("item_idx", "item_id")]
@@ -123,6 +136,7 @@ def prepare(raw: RawData, data: DictConfig, seed: int) -> tuple[PreparedData, di
         raw_events=len(raw.events),
         has_time=raw.has_time,
         split=str(data.split),
+        filtered=report.figures(),
     )
     return prepared, figures
 
