@@ -85,18 +85,24 @@ def test_an_interrupted_command_records_nothing(run: Path) -> None:
     recorded, config = (run / "overrides.json").read_bytes(), (run / "config.json").read_bytes()
     args = ["train", f"run_dir={run}", "data.min_item_interactions=2", "trainer.epochs=100000", "trainer.patience=100000"]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}
+    # SIGINT as a terminal's Ctrl-C sends it (a shell without job control starts background jobs ignoring it)
     child = subprocess.Popen([sys.executable, "-m", "dynrec_cli", *args], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)
+                             stderr=subprocess.STDOUT, text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert child.stdout is not None
     lines = []
-    for line in child.stdout:  # wait for training, past the prepare that this command redid
-        lines.append(line)
-        if "epoch 1 " in line:
-            break
-    time.sleep(0.5)
-    child.send_signal(signal.SIGINT)
-    lines += child.stdout.readlines()
-    assert child.wait(timeout=120) == 130, "".join(lines)
+    try:
+        for line in child.stdout:  # wait for training, past the prepare that this command redid
+            lines.append(line)
+            if "epoch 1 " in line:
+                break
+        time.sleep(0.5)
+        child.send_signal(signal.SIGINT)
+        lines.append(child.communicate(timeout=120)[0])
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 130, "".join(lines)
     assert (run / "overrides.json").read_bytes() == recorded  # was: the interrupted command's overrides
     assert (run / "config.json").read_bytes() == config
     assert json.loads((run / "prepare" / "manifest.json").read_text())["config"]["data"]["min_item_interactions"] == 2
