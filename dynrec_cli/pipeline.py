@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import errno
-import json
 import logging
 import os
 import tempfile
@@ -15,7 +13,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from dynrec_cli import artifacts, preflight
+from dynrec_cli import artifacts, preflight, resources, run_files
 from dynrec_cli.errors import ArtifactError, DynrecError
 from dynrec_cli.journal import RunJournal
 from dynrec_cli.run_overrides import OVERRIDES_FILE, to_record
@@ -27,8 +25,6 @@ log = logging.getLogger(__name__)
 METRICS_FILE = "metrics.json"
 # verbs that work on a trained model: given an explicit run_dir=, it must hold one (see run_task)
 NEEDS_TRAINED_RUN = ("capture", "rank", "evaluate")
-# why a run folder cannot be created or written: said in one line (exit 2), never a traceback
-_UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
 
 
 def stages_for(verb: str) -> list[str]:
@@ -131,9 +127,10 @@ def _run_stages(ctx: StageContext, verb: str, force: bool, trained: bool, journa
     if verb == "capture":  # capture.events / capture.items update the interest store (cursor-driven, not skip-checked)
         from dynrec_cli.capture.run import capture_updates
 
-        distributed.on_main(lambda: capture_updates(ctx))
+        with resources.as_one_line(ctx.run_dir, "capture", STAGES["capture"].MEMORY_KEYS):
+            distributed.on_main(lambda: capture_updates(ctx))
     metrics_path = ctx.run_dir / METRICS_FILE
-    return json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+    return run_files.read_json(metrics_path, run_files.METRICS) if metrics_path.exists() else {}
 
 
 def _open_run_dir(cfg: DictConfig, verb: str) -> tuple[Path, Path | None]:
@@ -152,7 +149,7 @@ def _open_run_dir(cfg: DictConfig, verb: str) -> tuple[Path, Path | None]:
     except OSError as exc:
         if created is not None:
             _remove_empty(run_dir, created)
-        if exc.errno not in _UNWRITABLE:
+        if exc.errno not in resources.UNWRITABLE:
             raise
         raise ArtifactError(f"run_dir={run_dir}: cannot create or write the run folder ({exc.strerror})") from None
     return run_dir, created
@@ -167,18 +164,6 @@ def _remove_empty(run_dir: Path, top: Path) -> None:
             return
         if folder == top:
             return
-
-
-@contextlib.contextmanager
-def _writable(run_dir: Path) -> Iterator[None]:
-    """An unwritable or full run folder (or another path a stage uses) as one line naming it."""
-    try:
-        yield
-    except OSError as exc:
-        if exc.errno not in _UNWRITABLE:
-            raise
-        where = exc.filename or run_dir
-        raise ArtifactError(f"{where}: {exc.strerror} (run folder: {run_dir})") from None
 
 
 @contextlib.contextmanager
@@ -209,7 +194,7 @@ def _record_run(run_dir: Path, cfg: DictConfig, recorded: list[str], ran: set[st
     """config.json always; overrides.json for a new run, and whenever the command (re)ran a stage
     the run's model is trained from (TRAINED_STAGES), so that later verbs on the folder compose
     what it was last trained with (e.g. `train run_dir=R model=pop` after `prepare run_dir=R`)."""
-    with _writable(run_dir):
+    with resources.as_one_line(run_dir):
         artifacts.write_json(run_dir / "config.json", OmegaConf.to_container(cfg, resolve=True))
         saved = run_dir / OVERRIDES_FILE
         if ran & set(preflight.TRAINED_STAGES) or not saved.exists():
@@ -235,7 +220,7 @@ def _run_stage(stage: Any, ctx: StageContext, force: bool, journal: RunJournal |
             stage.report(ctx, current)
         return False
     log.info("[%s] running", name)
-    with _writable(ctx.run_dir):
+    with resources.as_one_line(ctx.run_dir, name, stage.MEMORY_KEYS):
         folder = artifacts.StageFolder(out)
         started = time.perf_counter()
         try:

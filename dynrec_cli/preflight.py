@@ -132,15 +132,18 @@ def check_before_stages(ctx: StageContext, stages: list[str], runs: dict[str, st
 
 
 def check_against_prepared(ctx: StageContext, stages: list[str]) -> None:
-    """eval.ks against the catalogue, rank.users and rank.filter against the prepared data: before
-    finetune spends time on a run that evaluate or rank would refuse."""
+    """eval.ks and the objective's K against the catalogue, rank.users and rank.filter against the
+    prepared data: before finetune spends time on a run that it, evaluate or rank would refuse."""
     from dynrec_cli.stages.evaluate import check_ks
+    from dynrec_cli.stages.finetune import check_objective_k
     from dynrec_cli.stages.rank import check_against_prepared as check_rank
 
     manifest = artifacts.load_manifest(ctx.stage_dir("prepare")) or {}
     n_items = manifest.get("figures", {}).get("items")
     if n_items is not None and "evaluate" in stages:
         check_ks(ctx.cfg.eval, int(n_items), ctx.run_dir)
+    if n_items is not None and "finetune" in stages:
+        check_objective_k(ctx.cfg.trainer, int(n_items), ctx.run_dir)
     if "rank" in stages:
         check_rank(ctx)
 

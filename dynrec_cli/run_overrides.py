@@ -3,13 +3,10 @@ new command's overrides, and written back by the command that (re)trained the ru
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from omegaconf import OmegaConf
-
-from dynrec_cli.errors import ArtifactError
 
 OVERRIDES_FILE = "overrides.json"
 # one command's inputs and actions, never a setting of the run: not recorded
@@ -44,20 +41,19 @@ def given_run_dir(overrides: list[str]) -> Path | None:
     return Path(str(values[-1])) if values and isinstance(values[-1], (str, int, float)) else None
 
 
+def recorded_file(overrides: list[str]) -> Path | None:
+    """DIR/overrides.json of the run_dir= given, when there is one."""
+    run_dir = given_run_dir(overrides)
+    saved = run_dir / OVERRIDES_FILE if run_dir is not None else None
+    return saved if saved is not None and saved.is_file() else None
+
+
 def read_recorded(run_dir: Path | None) -> list[str]:
-    """The overrides recorded in `run_dir` ([] when there is no such file)."""
-    if run_dir is None:
-        return []
-    saved = Path(run_dir) / OVERRIDES_FILE
-    if not saved.is_file():
-        return []
-    try:
-        recorded = json.loads(saved.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ArtifactError(f"{saved}: not valid JSON ({exc}); remove it or use a new run_dir=") from None
-    if not isinstance(recorded, list) or not all(isinstance(o, str) and "=" in o for o in recorded):
-        raise ArtifactError(f"{saved}: expected a list of key=value strings; remove it or use a new run_dir=")
-    return recorded
+    """The overrides recorded in `run_dir` ([] when there is no such file); checked (run_files.py)."""
+    from dynrec_cli import run_files
+
+    saved = Path(run_dir) / OVERRIDES_FILE if run_dir is not None else None
+    return run_files.read_json(saved, run_files.OVERRIDES) if saved is not None and saved.is_file() else []
 
 
 def with_recorded(overrides: list[str]) -> list[str]:

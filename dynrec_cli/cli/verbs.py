@@ -6,12 +6,13 @@ import logging
 from pathlib import Path
 
 import typer
+from omegaconf import DictConfig
 from rich.console import Console
 from rich.markup import escape  # messages quote overrides like k=[1,2]: not markup
 
 from dynrec_cli.cli import _hydra
-from dynrec_cli.errors import ConfigError, DynrecError
-from dynrec_cli.run_overrides import with_recorded as with_run_overrides
+from dynrec_cli.errors import ArtifactError, ConfigError, DynrecError
+from dynrec_cli.run_overrides import override_key, recorded_file, with_recorded as with_run_overrides
 
 console = Console(stderr=True)
 
@@ -23,6 +24,24 @@ def setup_logging() -> None:
     if not any(isinstance(h, RichHandler) for h in root.handlers):
         root.handlers = [RichHandler(console=console, show_path=False, rich_tracebacks=False)]
         root.setLevel(logging.INFO)
+
+
+def compose_run(verb: str, given: list[str], config_dir: Path | None) -> tuple[list[str], DictConfig]:
+    """The run's recorded overrides and the given ones, and their composed config. A name the
+    allowlist refuses (targets.py) that a recorded override set is blamed on DIR/overrides.json."""
+    from dynrec_cli.targets import Refused
+
+    overrides = with_run_overrides(given)
+    try:
+        return overrides, _hydra.compose_config(verb, overrides, config_dir)
+    except Refused as exc:
+        recorded = overrides[: len(overrides) - len(given)]
+        related = [o for o in overrides if override_key(o) == exc.path or exc.path.startswith(f"{override_key(o)}.")
+                   or override_key(o).startswith(f"{exc.path}.")]
+        source = max(related, key=lambda o: len(override_key(o)), default=None)  # the most specific one
+        if source in recorded:
+            raise ArtifactError(f"{recorded_file(given)}: recorded override '{source.split('=', 1)[0]}': {exc}") from None
+        raise
 
 
 def parse_gates(items: list[str]) -> dict[str, float]:
@@ -97,8 +116,7 @@ def run_verb(
             if failures:
                 raise DynrecError(f"{len(failures)} job(s) of the sweep refused; the first: {failures[0]}")
             return
-        overrides = with_run_overrides(overrides)
-        cfg = _hydra.compose_config(verb, overrides, config_dir)
+        overrides, cfg = compose_run(verb, overrides, config_dir)
         if print_config:
             from omegaconf import OmegaConf
 
@@ -148,8 +166,7 @@ def show_config(verb: str, overrides: list[str], config_dir: Path | None) -> Non
                       highlight=False, soft_wrap=True)
         raise typer.Exit(2)
     try:
-        overrides = with_run_overrides(overrides)
-        cfg = _hydra.compose_config(verb, overrides, config_dir)
+        overrides, cfg = compose_run(verb, overrides, config_dir)
         sources = _hydra.group_sources(verb, overrides, config_dir)
     except DynrecError as exc:
         console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dynrec_cli.data.clock import NS_PER_S
 from dynrec_cli.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -22,12 +23,12 @@ ORDER_ONLY = ("if the rows are in time order, set data.columns.time=null: the fi
               "if not, sort the file by user and this column first")
 
 
-def check_clock(times: np.ndarray, users: pd.Categorical | pd.Series, path: Path, column: str, rows: np.ndarray) -> None:
+def check_time_column(times: np.ndarray, users: pd.Categorical | pd.Series, path: Path, column: str, rows: np.ndarray) -> None:
     """Refuse a per-user step counter (each user's times are 0, 1, 2, ... or k, k+1, ...) or a row
     counter (the times are the row positions, one per event), and warn about times before 1973.
 
     Args:
-        times: (n,) int64 unix seconds as parsed.
+        times: (n,) int64 unix nanoseconds as parsed (data/clock.py).
         users: (n,) the user of each event (any dtype), aligned with `times`.
         path, column: the file and the time column, for the message.
         rows: (n,) each event's line number in the file.
@@ -35,8 +36,17 @@ def check_clock(times: np.ndarray, users: pd.Categorical | pd.Series, path: Path
     Raises:
         DataError: the column counts events instead of timing them.
     """
-    if not len(times) or int(times.max()) >= CLOCK_FROM:
+    if not len(times) or int(times.max()) >= CLOCK_FROM * NS_PER_S:
         return
+    if (times % NS_PER_S == 0).all():  # whole seconds: a counter read as seconds looks like this
+        _refuse_counters(times // NS_PER_S, users, path, column, rows)
+    log.warning("%s, column '%s': every timestamp falls before 1973-03-03 as unix seconds (largest %s s); time gaps, periods "
+                "and freshness are computed from them as seconds; if the column counts steps or positions, %s",
+                path, column, f"{int(times.max()) / NS_PER_S:g}", ORDER_ONLY)
+
+
+def _refuse_counters(times: np.ndarray, users: pd.Categorical | pd.Series, path: Path, column: str, rows: np.ndarray) -> None:
+    """DataError when `times` (whole seconds) count each user's events, or number the rows."""
     codes = pd.factorize(users)[0]
     order = np.lexsort((times, codes))
     ordered, same_user = times[order], codes[order][1:] == codes[order][:-1]
@@ -49,6 +59,3 @@ def check_clock(times: np.ndarray, users: pd.Categorical | pd.Series, path: Path
     if counter is not None:
         raise DataError(path, f"the time column {counter}, it is not a clock: read as unix seconds, every event would "
                         "fall in January 1970, one second apart", row=int(rows[order[0]]), column=column, fix=ORDER_ONLY)
-    log.warning("%s, column '%s': every timestamp falls before 1973-03-03 as unix seconds (largest %d); time gaps, periods "
-                "and freshness are computed from them as seconds; if the column counts steps or positions, %s",
-                path, column, int(times.max()), ORDER_ONLY)
