@@ -60,9 +60,11 @@ def refuse_retraining(ctx: StageContext, verb: str, stages: list[str]) -> set[st
                 as_trained.add(name)
                 continue
             said = "; ".join(f"{key}={new!r} (trained with {old!r})" for key, old, new in changed[:4])
+            trained = " ".join(f"{key}={_override_text(old)}" for key, old, _ in changed[:4])
             raise ConfigError(
                 f"run_dir={ctx.run_dir}: {said or 'the config'} would redo its {name} stage, and dynrec {verb} "
-                f"never retrains a run: drop them, or retrain with them: dynrec train run_dir={ctx.run_dir} ..."
+                f"never retrains a run: drop them (or give the trained values: {trained}), or retrain with them: "
+                f"dynrec train run_dir={ctx.run_dir} ..."
             )
         if manifest["inputs"] != stage.inputs(ctx):
             raise ArtifactError(
@@ -108,7 +110,9 @@ def check_store(ctx: StageContext, runs: dict[str, str], journal: RunJournal) ->
         journal.move_aside(folder, archive=archive)
         log.warning("interest store %s archived to %s: the run is retrained (%s)", folder, archive, runs[retrained[0]])
         return
-    captures = artifacts.read_json(folder / STORE_JSON).get("captures_run", "?")
+    from dynrec_cli import run_files
+
+    captures = run_files.read_json(folder / STORE_JSON, run_files.STORE).get("captures_run", "?")
     raise ConfigError(
         f"run_dir={ctx.run_dir}: this command would retrain its {retrained[0]} stage ({runs[retrained[0]]}), and "
         f"{folder} holds an interest store ({captures} capture(s)) that only the current model can use; train a new "
@@ -158,6 +162,17 @@ def changed_keys(trained: dict[str, Any], now: dict[str, Any], prefix: str = "")
         elif old != new:
             out.append((f"{prefix}{key}", old, new))
     return out
+
+
+def _override_text(value: Any) -> str:
+    """A trained value as an override writes it (None as null, lists as [a,b])."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return "[" + ",".join(_override_text(v) for v in value) + "]"
+    return str(value)
 
 
 def resolved_sections(stage: Any, cfg: DictConfig) -> dict[str, Any]:
