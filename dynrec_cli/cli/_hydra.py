@@ -11,8 +11,10 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from dynrec_cli.data.samples import register_resolver
 from dynrec_cli.errors import ConfigError, DynrecError
 
+register_resolver()  # data=sample's `${dynrec.sample:...}`, before any config is composed
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 VERBS = ("train", "prepare", "pretrain", "finetune", "capture", "rank", "evaluate")
 
