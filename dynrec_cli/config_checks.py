@@ -10,7 +10,7 @@ from dynrec_cli.errors import ConfigError
 
 SPLITS = ("leave_one_out", "temporal")
 FORMATS = ("csv", "movielens", "recbole", "sequences", "unisrec")
-METRICS = ("ndcg", "recall", "hit", "mrr", "map", "precision")
+METRICS = ("ndcg", "recall", "hit", "mrr", "map", "precision")  # evaluation.metrics.METRICS' names, without importing torch
 
 
 def _check(condition: bool, message: str) -> None:
@@ -72,7 +72,7 @@ def validate_config(cfg: DictConfig) -> None:
     _check_workflow(cfg)
     check_compare_show(cfg.eval.compare)
     if OmegaConf.select(cfg, "capture.columns") is not None:
-        from dynrec_cli.capture.events import capture_columns
+        from dynrec_cli.capture.columns import capture_columns
 
         # a role the run has no column for, or one column for two roles: refused up front
         check_one_column_per_role(capture_columns(data, cfg.capture.columns), "capture.columns")
@@ -93,7 +93,7 @@ def _check_required(cfg: DictConfig) -> None:
 
 def _check_data_keys(data: DictConfig) -> None:
     """Data keys that can be judged before any file is read."""
-    from dynrec_cli.data.text import template_fields
+    from dynrec_cli.data.templates import template_fields
 
     if data.get("text_template") is not None:
         template_fields(str(data.text_template))
@@ -126,10 +126,9 @@ def _check_workflow(cfg: DictConfig) -> None:
 def check_compare_show(compare: DictConfig) -> None:
     """eval.compare.show: metric@K names (the metrics per-user tables hold), e.g. ndcg@10."""
     from dynrec_cli.config_lists import as_list
-    from dynrec_cli.evaluation.metrics import METRICS as MEASURED
     from dynrec_cli.evaluation.report import BEYOND
 
-    names = sorted({*MEASURED, *BEYOND})
+    names = sorted({*METRICS, *BEYOND})
     for entry in as_list(compare.show):
         name, at, k = str(entry).partition("@")
         _check(bool(at) and name in names and k.isdigit() and int(k) >= 1,

@@ -20,7 +20,8 @@ from omegaconf import DictConfig
 from dynrec_cli import artifacts
 from dynrec_cli.capture import store as stores
 from dynrec_cli.capture.apply import Encoder, Timing, probe_latency, run_chunks
-from dynrec_cli.capture.events import NewEvents, capture_columns, read_events
+from dynrec_cli.capture.columns import capture_columns
+from dynrec_cli.capture.events import NewEvents, read_events
 from dynrec_cli.errors import DataError
 from dynrec_cli.stages.base import StageContext, upstream_fingerprint
 
