@@ -11,7 +11,7 @@ from rich.markup import escape  # messages quote overrides like k=[1,2]: not mar
 
 from dynrec_cli.api import commands
 from dynrec_cli.cli import _hydra
-from dynrec_cli.errors import DynrecError
+from dynrec_cli.errors import ConfigError, DynrecError
 
 console = Console(stderr=True)
 
@@ -89,6 +89,8 @@ def show_config(verb: str, overrides: list[str], config_dir: Path | None) -> Non
 
     setup_logging()
     try:
+        if verb not in _hydra.VERBS:
+            raise ConfigError(f"--verb {verb}: choose one of {', '.join(_hydra.VERBS)}")
         overrides = commands.with_run_overrides(overrides)
         cfg = commands.compose(verb, overrides, config_dir, check=False)
         sources = _hydra.group_sources(verb, overrides, config_dir)
