@@ -54,7 +54,7 @@ GroupLens calls ml-latest-small a *development* dataset: do not report research 
 ## How it was cut
 
 `python data/samples/make_sample.py ../shared/datasets/ml-latest-small` (the script is
-`data/samples/make_sample.py` in dynrec's repository):
+`data/samples/make_sample.py`):
 
 1. count each user's ratings in `ratings.csv`; keep the users with {min_r} to {max_r} ratings;
 2. draw {users} of them without replacement with `numpy.random.default_rng({seed}).choice` over
