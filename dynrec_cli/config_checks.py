@@ -6,6 +6,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from dynrec_cli.config_rules import MAX_K
 from dynrec_cli.errors import ConfigError
 
 SPLITS = ("leave_one_out", "temporal")
@@ -33,6 +34,7 @@ def _number(cfg: DictConfig, key: str, kind: type = int, minimum: float | None =
 
 def validate_config(cfg: DictConfig) -> None:
     """Check (and normalise list-typed keys of) a composed config; ConfigError names the first bad key."""
+    from dynrec_cli import targets
     from dynrec_cli.config_lists import normalise_lists
     from dynrec_cli.config_rules import check_rules
 
@@ -62,8 +64,9 @@ def validate_config(cfg: DictConfig) -> None:
     split, _, metric = str(cfg.trainer.objective).partition("/")
     name, _, k = metric.partition("@")
     _check(
-        split == "valid" and name in METRICS and k.isdigit() and int(k) >= 1,
-        f"trainer.objective={cfg.trainer.objective}: expected valid/<{'|'.join(METRICS)}>@<K>, e.g. valid/ndcg@10",
+        split == "valid" and name in METRICS and k.isdigit() and 1 <= int(k) <= MAX_K,
+        f"trainer.objective={cfg.trainer.objective}: expected valid/<{'|'.join(METRICS)}>@<K> with K <= {MAX_K:,}, "
+        "e.g. valid/ndcg@10",
     )
     if cfg.encoder.name != "none":
         _number(cfg, "encoder.max_length", int, 2)
@@ -77,6 +80,9 @@ def validate_config(cfg: DictConfig) -> None:
         # a role the run has no column for, or one column for two roles: refused up front
         check_one_column_per_role(capture_columns(data, cfg.capture.columns), "capture.columns")
     check_rules(cfg)  # every numeric, enum and flag key: range or choices
+    # the classes it builds, imported (torch): after the values, so that a bad value is said at
+    # once; again for a sweep's job, whose values its sweeper chose
+    targets.check_tree(cfg)
 
 
 REQUIRED_HINTS = {"encoder.model": "a Hugging Face id in the local cache or a model folder, e.g. encoder.model=/models/bge-small"}

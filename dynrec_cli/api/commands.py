@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dynrec_cli.errors import ConfigError, DynrecError
+from dynrec_cli.errors import ArtifactError, ConfigError, DynrecError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,19 +39,22 @@ def _override_key(override: str) -> str:
     return override.split("=", 1)[0].lstrip("+~")
 
 
+def _recorded_file(overrides: list[str]) -> Path | None:
+    """DIR/overrides.json of the run_dir= given, when there is one."""
+    run_dirs = [o.split("=", 1)[1] for o in overrides if o.startswith("run_dir=")]
+    saved = Path(run_dirs[-1]) / RUN_OVERRIDES if run_dirs else None
+    return saved if saved is not None and saved.exists() else None
+
+
 def with_run_overrides(overrides: list[str]) -> list[str]:
     """Prepend the overrides an existing run folder was made with, so `dynrec evaluate
     run_dir=DIR eval.ks=[10]` re-evaluates that run with only `eval.ks` changed."""
-    run_dirs = [o.split("=", 1)[1] for o in overrides if o.startswith("run_dir=")]
-    if not run_dirs:
+    from dynrec_cli import run_files
+
+    saved = _recorded_file(overrides)
+    if saved is None:
         return overrides
-    saved = Path(run_dirs[-1]) / RUN_OVERRIDES
-    if not saved.exists():
-        return overrides
-    try:
-        recorded = json.loads(saved.read_text())
-    except json.JSONDecodeError as exc:
-        raise DynrecError(f"{saved}: not valid JSON ({exc}); remove it or use a new run_dir=") from None
+    recorded = run_files.read_json(saved, run_files.OVERRIDES)
     given = {_override_key(o): o for o in overrides}
     # a group given another option (`model=pop` on a run recorded with `model=sasrec model.hidden=16`)
     # starts from that option: the old option's keys would not exist under it
@@ -65,20 +68,34 @@ def compose(verb: str, overrides: Sequence[str], config_dir: str | os.PathLike[s
     """`verb`'s config as the command would run it: the overrides recorded in `run_dir=`, then
     `overrides`; struct mode on (an unknown key is a ConfigError). `check`: the values too, as
     before a run (off for printing a config that is still incomplete, e.g. a `???`)."""
-    return _composed(verb, with_run_overrides(list(overrides)), config_dir, check)
+    return compose_run(verb, list(overrides), config_dir, check)[1]
 
 
-def _composed(verb: str, overrides: list[str], config_dir: str | os.PathLike[str] | None, check: bool) -> DictConfig:
+def compose_run(verb: str, given: list[str], config_dir: str | os.PathLike[str] | None,
+                check: bool = True) -> tuple[list[str], DictConfig]:
+    """The run's recorded overrides and the given ones, and their composed config. A name the
+    allowlist refuses (targets.py) that a recorded override set is blamed on DIR/overrides.json."""
     from dynrec_cli.cli import _hydra
+    from dynrec_cli.targets import Refused
 
     if verb not in _hydra.VERBS:
         raise ConfigError(f"{verb}: not a dynrec command; choose one of {', '.join(_hydra.VERBS)}")
-    cfg = _hydra.compose_config(verb, overrides, _folder(config_dir))
+    overrides = with_run_overrides(given)
+    try:
+        cfg = _hydra.compose_config(verb, overrides, _folder(config_dir))
+    except Refused as exc:
+        recorded = overrides[: len(overrides) - len(given)]
+        related = [o for o in overrides if _override_key(o) == exc.path or exc.path.startswith(f"{_override_key(o)}.")
+                   or _override_key(o).startswith(f"{exc.path}.")]
+        source = max(related, key=lambda o: len(_override_key(o)), default=None)  # the most specific one
+        if source in recorded:
+            raise ArtifactError(f"{_recorded_file(given)}: recorded override '{source.split('=', 1)[0]}': {exc}") from None
+        raise
     if check:  # values before torch is imported: a bad one is refused in well under a second
         from dynrec_cli.config_checks import validate_config
 
         validate_config(cfg)
-    return cfg
+    return overrides, cfg
 
 
 def _folder(path: str | os.PathLike[str] | None) -> Path | None:
@@ -102,8 +119,7 @@ def execute(
     Gates that fail are returned in `Outcome.failed`, not raised.
     """
     gates = {str(k): float(v) for k, v in (fail_under or {}).items()}
-    overrides = with_run_overrides(list(overrides))
-    cfg = _composed(verb, overrides, config_dir, check=True)
+    overrides, cfg = compose_run(verb, list(overrides), config_dir)
     baseline_dir = _folder(baseline)
     drops = list(max_drop)
     if gates or drops or baseline_dir is not None:

@@ -7,7 +7,6 @@ from the DataFrame. Reading (`metrics`, `recommend`, the vectors) never writes t
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
@@ -65,24 +64,24 @@ class Run:
     @property
     def metrics(self) -> dict[str, Any]:
         """metrics.json (`test/ndcg@10`, ...) as it is now; {} before the run was evaluated."""
+        from dynrec_cli import run_files
+
         path = self.path / METRICS_FILE
-        return json.loads(path.read_text()) if path.exists() else {}
+        return run_files.read_json(path, run_files.METRICS) if path.exists() else {}
 
     @property
     def config(self) -> dict[str, Any]:
         """config.json: the composed, resolved config of the last command run on the folder, as a dict."""
-        return self._json(CONFIG_FILE)
+        from dynrec_cli import run_files
+
+        return run_files.read_json(self.path / CONFIG_FILE, dict)
 
     @property
     def overrides(self) -> list[str]:
         """overrides.json: the overrides the run was last trained with (what later verbs start from)."""
-        return self._json(OVERRIDES_FILE)
+        from dynrec_cli import run_files
 
-    def _json(self, name: str) -> Any:
-        path = self.path / name
-        if not path.is_file():
-            raise ArtifactError(f"{path}: missing; the run folder was not written by a finished dynrec command")
-        return json.loads(path.read_text())
+        return run_files.read_json(self.path / OVERRIDES_FILE, run_files.OVERRIDES)
 
     def recommend(
         self,

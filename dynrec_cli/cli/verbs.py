@@ -74,13 +74,13 @@ def show(verb: str, overrides: list[str], config_dir: Path | None, hydra_flags: 
     from omegaconf import OmegaConf
 
     if not (hydra_flags and multirun):  # Hydra composes a sweep's first job itself
-        cfg = commands.compose(verb, overrides, config_dir, check=False)  # a typo: one red line, before Hydra
+        overrides, cfg = commands.compose_run(verb, overrides, config_dir, check=False)  # a typo: one red line, before Hydra
     if not hydra_flags:
         typer.echo(OmegaConf.to_yaml(cfg, resolve=True))
         return
     from dynrec_cli.cli.hydra_show import show as hydra_show
 
-    hydra_show(verb, commands.with_run_overrides(overrides), config_dir, hydra_flags, multirun)
+    hydra_show(verb, overrides, config_dir, hydra_flags, multirun)
 
 
 def show_config(verb: str, overrides: list[str], config_dir: Path | None) -> None:
@@ -91,8 +91,7 @@ def show_config(verb: str, overrides: list[str], config_dir: Path | None) -> Non
     try:
         if verb not in _hydra.VERBS:
             raise ConfigError(f"--verb {verb}: choose one of {', '.join(_hydra.VERBS)}")
-        overrides = commands.with_run_overrides(overrides)
-        cfg = commands.compose(verb, overrides, config_dir, check=False)
+        overrides, cfg = commands.compose_run(verb, overrides, config_dir, check=False)
         sources = _hydra.group_sources(verb, overrides, config_dir)
     except DynrecError as exc:
         raise fail(exc) from None

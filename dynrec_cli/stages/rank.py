@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
-from dynrec_cli import artifacts
+from dynrec_cli import artifacts, run_files
 from dynrec_cli.errors import ConfigError
 from dynrec_cli.ranking.lists import recommendation_table
 from dynrec_cli.stages.base import Stage, StageContext
@@ -29,6 +29,7 @@ FORMATS = ("parquet", "csv", "jsonl")
 class RankStage(Stage):
     NAME = "rank"
     DEPENDS = ("prepare", "capture")
+    MEMORY_KEYS = ("eval.user_chunk", "eval.item_chunk", "rank.candidates")
 
     def config_sections(self, cfg: DictConfig) -> dict[str, Any]:
         return {"rank": cfg.rank, "eval.item_chunk": cfg.eval.item_chunk, "eval.user_chunk": cfg.eval.user_chunk,
@@ -56,14 +57,12 @@ def interests(ctx: StageContext) -> tuple[PreparedData, Tensor, Tensor, StoreVie
     """What ranking reads: the prepared data, user vectors (n_users, d) and item vectors
     (n_items + 1, d; row 0 is padding) of the capture stage, or of the run's interest store once
     `dynrec capture` made one (new users and items too), and that store's view (or None)."""
-    from safetensors.torch import load_file
-
     from dynrec_cli.capture.view import store_view
 
     view = store_view(ctx)
     if view is not None:
         return view.prepared, view.user_vectors, view.item_vectors, view
-    tensors = load_file(str(artifacts.verified_file(ctx.stage_dir("capture"), INTERESTS)))
+    tensors = run_files.read_tensors(artifacts.verified_file(ctx.stage_dir("capture"), INTERESTS), ("users", "items"))
     return ctx.prepared(), tensors["users"], tensors["items"], None
 
 

@@ -128,3 +128,12 @@ def test_light_metric_names_are_the_metric_functions() -> None:
     from dynrec_cli.evaluation.metrics import METRICS as FUNCTIONS
 
     assert METRICS == tuple(FUNCTIONS)
+
+
+def test_a_class_checked_after_the_values_is_still_refused_before_any_work(cli, tmp_path) -> None:
+    """Composing matches `_target_` names as text only (no torch); validate_config then imports the
+    class and checks what it is, before any stage runs."""
+    run = tmp_path / "run"
+    result = cli("train", f"run_dir={run}", "trainer.optimizer._target_=torch.optim.lr_scheduler.StepLR")
+    assert result.exit_code == 2 and "is not a torch.optim optimiser class" in " ".join(result.output.split())
+    assert not run.exists()
