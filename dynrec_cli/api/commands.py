@@ -188,12 +188,12 @@ def check_gates(gates: Mapping[str, float], metrics: Mapping[str, float]) -> lis
 
 
 def is_sweep(overrides: Sequence[str]) -> bool:
-    """`hparams_search=` runs a sweep even without -m (the search is a sweeper)."""
-    return any(o.startswith("hparams_search=") for o in overrides)
+    """A search space (`hparams_search=`) or a sweep file (`+sweep=`) means a sweep, as -m does."""
+    return any(o.startswith(("hparams_search=", "+sweep=")) for o in overrides)
 
 
 def sweep(verb: str, overrides: Sequence[str], *, config_dir: str | os.PathLike[str] | None = None,
-          force: bool = False) -> Path | None:
+          force: bool = False) -> Path:
     """A Hydra multirun (`dynrec VERB -m ...`): checks every swept value first, runs the jobs,
     writes the sweep summary; returns the sweep folder. DynrecError when jobs were refused."""
     from dynrec_cli import pipeline
@@ -208,10 +208,9 @@ def sweep(verb: str, overrides: Sequence[str], *, config_dir: str | os.PathLike[
     sweep_dir = _hydra.run_sweep(
         verb, overrides, folder, lambda cfg, job: pipeline.run_task(cfg, verb, force=force, overrides=job), failures
     )
-    if sweep_dir is not None:
-        from dynrec_cli.sweeps import report_sweep
+    from dynrec_cli.sweeps import report_sweep
 
-        report_sweep(sweep_dir)
+    report_sweep(sweep_dir)
     if failures:
         raise DynrecError(f"{len(failures)} job(s) of the sweep refused; the first: {failures[0]}")
     return sweep_dir

@@ -22,7 +22,7 @@ PathLike = str | os.PathLike[str]
 def _overrides(verb: str, overrides: Sequence[str], run_dir: PathLike | None) -> list[str]:
     items = [*overrides, *([override("run_dir", run_dir)] if run_dir is not None else [])]
     if commands.is_sweep(items):
-        raise ConfigError(f"{verb}: hparams_search= runs a sweep; use dynrec_cli.sweep(..., verb={verb!r})")
+        raise ConfigError(f"{verb}: hparams_search= and +sweep= run a sweep; use dynrec_cli.sweep(..., verb={verb!r})")
     if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not any(o.startswith("run_dir=") for o in items):
         raise ConfigError(f"{verb} under torchrun: give run_dir= (every process must name the same run folder)")
     return items
@@ -100,12 +100,12 @@ def evaluate(
 
 
 def sweep(*overrides: str, verb: str = "train", run_dir: PathLike | None = None, config_dir: PathLike | None = None,
-          force: bool = False) -> Path | None:
+          force: bool = False) -> Path:
     """A Hydra multirun (`dynrec VERB -m ...`), e.g. sweep("model=sasrec", "seed=0,1", run_dir="runs/s").
 
-    Returns the sweep folder (a run folder per job, numbered, and sweep_summary.md/.csv), or None
-    when a launcher ran the jobs elsewhere and no run_dir= was given. Hydra sets up logging in the
-    process, as `@hydra.main` does. DynrecError when a job was refused (the others still ran).
+    Returns the sweep folder (a run folder per job, numbered, and sweep_summary.md/.csv; without
+    run_dir= runs/multirun/<time>). Hydra sets up logging in the process, as `@hydra.main` does.
+    DynrecError when a job was refused (the others still ran).
     """
     items = [*overrides, *([override("run_dir", run_dir)] if run_dir is not None else [])]
     return commands.sweep(verb, items, config_dir=config_dir, force=force)
