@@ -84,16 +84,22 @@ def read_events(path: Path, data: DictConfig, item_ids: pd.Series, columns: dict
                        columns_fix=SAME_COLUMNS)
     events = clean.filter_events(raw.events, data.min_rating, data.events)
     events = events.iloc[np.argsort(events[TIME].to_numpy(), kind="stable")]
-    index = pd.Index(item_ids.astype(str)).get_indexer(events[ITEM].to_numpy())
+    rows = events[ROW].to_numpy(np.int64)
+    items = item_indices(pd.Index(item_ids.astype(str)), events[ITEM].to_numpy(), rows, Path(path), str(columns["item"]),
+                         "add its catalogue row with capture.items=FILE (text models only)")
+    return NewEvents(Path(path), events[USER].to_numpy().astype(str), items, events[TIME].to_numpy(np.int64), rows, raw.has_time)
+
+
+def item_indices(known: pd.Index, ids: np.ndarray, rows: np.ndarray, path: Path, column: str, fix: str) -> np.ndarray:
+    """Store item index (1..n) of each id; `known` holds the store's item ids in index order.
+
+    Raises:
+        DataError: at the first id the store does not know (its row and column, and `fix`).
+    """
+    index = known.get_indexer(ids)
     unknown = index < 0
     if unknown.any():
         first = int(np.argmax(unknown))
-        raise DataError(
-            path, f"item '{events[ITEM].iloc[first]}' is not in the run's catalogue and has no text",
-            row=int(events[ROW].iloc[first]), column=columns["item"],
-            fix="add its catalogue row with capture.items=FILE (text models only)",
-        )
-    return NewEvents(
-        Path(path), events[USER].to_numpy().astype(str), index.astype(np.int64) + 1,
-        events[TIME].to_numpy(np.int64), events[ROW].to_numpy(np.int64), raw.has_time,
-    )
+        raise DataError(path, f"item '{ids[first]}' is not in the run's catalogue and has no text",
+                        row=int(rows[first]), column=column, fix=fix)
+    return index.astype(np.int64) + 1

@@ -12,13 +12,13 @@ import pyarrow as pa
 from omegaconf import DictConfig, OmegaConf
 
 from dynrec_cli import artifacts
-from dynrec_cli.data import clean, split
+from dynrec_cli.data import clean, forgotten, split
 from dynrec_cli.data.readers import read_dataset
 from dynrec_cli.data.split_check import check_splits
 from dynrec_cli.data.stats import dataset_statistics
 from dynrec_cli.data.store import save_prepared
 from dynrec_cli.data.text import build_item_text
-from dynrec_cli.data.types import ITEM, PreparedData, RawData
+from dynrec_cli.data.types import ITEM, USER, PreparedData, RawData
 from dynrec_cli.errors import DataError
 from dynrec_cli.stages.base import Stage, StageContext
 
@@ -47,7 +47,8 @@ class PrepareStage(Stage):
         return {"data": data, "seed": cfg.seed}
 
     def inputs(self, ctx: StageContext) -> dict[str, str]:
-        return {str(p): artifacts.file_hash(p) for p in _input_files(ctx.cfg.data) if p.is_file()}
+        files = {str(p): artifacts.file_hash(p) for p in _input_files(ctx.cfg.data) if p.is_file()}
+        return {**files, **forgotten.inputs(ctx.run_dir)}  # a user forgotten since: the next train prepares again
 
     def run(self, ctx: StageContext, out: Path) -> dict[str, Any]:
         data = ctx.cfg.data
@@ -66,6 +67,11 @@ class PrepareStage(Stage):
         # the reader's Arrow buffers are freed by now, but the Arrow allocator keeps their pages
         # (about 0.8 GiB on a 10M-event log) unless told: give them back before the pandas steps
         pa.default_memory_pool().release_unused()
+        gone = forgotten.is_forgotten(ctx.run_dir, raw.events[USER])
+        if gone.any():  # DELETE /users/{id} or dynrec forget: the user's events are never trained on again
+            log.info("[prepare] %d events of %d forgotten users left out (%s)", int(gone.sum()),
+                     raw.events.loc[gone, USER].nunique(), forgotten.TOMBSTONES)
+            raw.events = raw.events[~gone]
         prepared, figures = prepare(raw, data, int(ctx.cfg.seed))
         save_prepared(prepared, out)
         artifacts.write_json(out / "stats.json", figures)
