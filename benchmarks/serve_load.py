@@ -1,7 +1,7 @@
 """Load test of `dynrec serve` on loopback: reads at 1, 8 and 32 clients, writes in batches of 1 and 100.
 
-    python benchmarks/serve_load.py [--quick] [--seconds 10] [--data sample ml-100k]
-    python benchmarks/run.py --only serve_load
+    python benchmarks/serve_load.py [--seconds 10] [--data sample ml-100k]
+    python benchmarks/run.py --only serve_load [--quick]      # --quick: 3 s per row
 
 For each data set: train a SASRec (a few epochs: the speed of serving does not depend on how well it
 ranks), time `dynrec capture` on 2,000 new events (events/s of the batched path, per-event latency of

@@ -34,6 +34,7 @@ from dynrec_cli.errors import ArtifactError
 STORE_JSON, STATE, USERS, ITEMS, SEGMENTS = "store.json", "state.safetensors", "users.parquet", "items.parquet", "events"
 STORE_VERSION = 1
 NO_TIME = np.iinfo(np.int64).min
+FEW = 32  # user_index: up to this many ids are looked up one by one
 # a forgotten user's row keeps its index (later rows and the prepared history stay aligned) under
 # this prefix + its tombstone digest: ids are stripped when read, so no real id starts with a space
 FORGOTTEN = " forgotten:"
@@ -78,10 +79,14 @@ class InterestStore:
         """Store index of each user id, -1 for users the store does not know."""
         if self._ids is None:  # built once per change of the users, not per call (a server looks users up per request)
             self._ids = pd.Index(self.users["user_id"].astype(str))
+        if len(ids) <= FEW:  # a few ids (a request): hash look-ups, not an index built from the query
+            return np.array([self._ids.get_loc(u) if u in self._ids else -1 for u in ids], dtype=np.int64)
         return self._ids.get_indexer(ids)
 
     def add_users(self, ids: np.ndarray) -> None:
         """Append new users (ids in first-seen order) with empty state."""
+        if not len(ids):
+            return
         start = len(self.users)
         rows = pd.DataFrame({"user_idx": np.arange(start, start + len(ids), dtype=np.int64), "user_id": ids.astype(str)})
         self.users = pd.concat([self.users, rows], ignore_index=True)

@@ -33,9 +33,42 @@ def error(status: int, field: str, message: str, headers: dict[str, str] | None 
     return JSONResponse({"error": " ".join(f"{field}: {message}".split()), "field": field}, status_code=status, headers=headers)
 
 
+class Observe:
+    """ASGI middleware: metrics and the access log of every request, and a one-line 500 (the
+    traceback to the server's log) for anything unexpected. Plain ASGI: no extra task per request."""
+
+    def __init__(self, app: Any, metrics: Metrics, access: logging.Logger) -> None:
+        self.app, self.metrics, self.access = app, metrics, access
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), [500, False]  # status code, response started
+
+        async def watch(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status[:] = [message["status"], True]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:  # a bug: one line to the client, the traceback to the server's log
+            log.exception("[serve] %s %s failed", scope["method"], scope["path"])
+            if not status[1]:
+                await error(500, "server", "internal error; the traceback is in the server's log")(scope, receive, send)
+            status[0] = 500
+        seconds = time.perf_counter() - started
+        template = getattr(scope.get("route"), "path", "unmatched")  # the router records the route it matched
+        self.metrics.observe(template, scope["method"], status[0], seconds)
+        client = scope.get("client")
+        self.access.info(access_line(scope["method"], scope["path"], template, status[0], seconds, client[0] if client else None))
+
+
 def build_app(live: LiveStore, writer: Writer, settings: ServeSettings, metrics: Metrics, access: logging.Logger,
               model_name: str) -> FastAPI:
     app = FastAPI(title="dynrec serve", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(Observe, metrics=metrics, access=access)
     recommender = Recommender(live, settings.max_k)
     items = ItemEncoder(live, model_name)
     reads = anyio.CapacityLimiter(settings.workers)
@@ -52,22 +85,6 @@ def build_app(live: LiveStore, writer: Writer, settings: ServeSettings, metrics:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         return error(exc.status_code, "path", f"{request.method} {request.url.path}: {exc.detail}")
-
-    @app.middleware("http")
-    async def observe(request: Request, call_next: Any) -> Response:
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        except Exception:  # a bug: one line to the client, the traceback to the server's log
-            log.exception("[serve] %s %s failed", request.method, request.url.path)
-            response = error(500, "server", "internal error; the traceback is in the server's log")
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        seconds = time.perf_counter() - started
-        metrics.observe(template, request.method, response.status_code, seconds)
-        client = request.client.host if request.client else None
-        access.info(access_line(request.method, request.url.path, template, response.status_code, seconds, client))
-        return response
 
     def authorised(request: Request) -> None:
         if settings.token is None:

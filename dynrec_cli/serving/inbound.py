@@ -1,8 +1,8 @@
 """JSON bodies to what the capture path applies: the same id, time and filter functions as a file.
 
 `POST /events` takes `[{"user_id", "item_id", "timestamp"?, "event"?, "rating"?}, ...]`. Ids are
-checked by the readers' `ids` (strings or integers; stripped; empty and missing-value markers
-refused), timestamps by `parse_time` (unix seconds or milliseconds, or ISO 8601 dates, exactly as
+checked by the rules of the readers' `ids` (strings or integers; stripped; empty and missing-value
+markers refused), timestamps by `parse_time` (unix seconds or milliseconds, or ISO 8601 dates, exactly as
 in a capture file), `data.min_rating` / `data.events` by `filter_events`, and the items are
 looked up in the store. An absent timestamp is "now", taken by the writer when it applies the
 batch (`EventBatch.stamped`); the events are then put in time order (stable), as a file's are.
@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from dynrec_cli.capture.events import NewEvents, item_indices
-from dynrec_cli.data.types import ITEM, ROW, TIME, USER
+from dynrec_cli.data.readers.frames import MISSING_WORDS
+from dynrec_cli.data.types import ROW
 from dynrec_cli.errors import DataError, DynrecError
 
 BODY = Path("events")  # what the readers' DataError names as the "file"
@@ -135,30 +136,43 @@ def parse_events(payload: Any, roles: Roles, item_ids: pd.Index, limit: int) -> 
 
 def _batch(rows: list[dict[str, Any]], roles: Roles, item_ids: pd.Index) -> EventBatch:
     from dynrec_cli.data import clean
-    from dynrec_cli.data.readers.frames import events_frame, ids, ratings
+    from dynrec_cli.data.readers.frames import events_frame, ratings
     from dynrec_cli.data.readers.timeparse import parse_time
 
     index = pd.RangeIndex(len(rows))  # the readers' "row" is the position in the list
     column = lambda key: pd.Series([_whole(scalar(r.get(key), f"events[{i}].{key}")) for i, r in enumerate(rows)],  # noqa: E731
                                    index=index, dtype=object)
-    users, items = ids(column("user_id"), BODY, "user_id"), ids(column("item_id"), BODY, "item_id")
+    users = np.array([identifier(r["user_id"], f"events[{i}].user_id") for i, r in enumerate(rows)], dtype=object)
+    items = np.array([identifier(r["item_id"], f"events[{i}].item_id") for i, r in enumerate(rows)], dtype=object)
     positions = np.arange(len(rows))
     missing = np.array([r.get("timestamp") is None for r in rows]) if roles.has_time else np.zeros(len(rows), bool)
-    times = np.zeros(len(rows), np.int64) if roles.has_time else positions  # no time in the run: the order of arrival
-    if roles.has_time and (~missing).any():
-        given = pd.Series([scalar(rows[i]["timestamp"], f"events[{i}].timestamp") for i in np.flatnonzero(~missing)])
-        times[~missing] = parse_time(given, BODY, "timestamp", positions[~missing])
-    raw = events_frame(users, items, times, positions,
-                       rating=ratings(column("rating"), BODY, "rating") if roles.min_rating is not None else None,
-                       event=column("event") if roles.events else None)
-    if roles.min_rating is not None or roles.events:
-        raw = clean.filter_events(raw, roles.min_rating, roles.events)
-    kept = raw[ROW].to_numpy(np.int64)
-    item_ids_in = raw[ITEM].to_numpy().astype(str)
-    indices = item_indices(item_ids, item_ids_in, kept, BODY, "item_id", UNKNOWN_ITEM_FIX)
-    # times as the readers made them (events_frame): the journal keeps them at that resolution
-    return EventBatch(raw[USER].to_numpy().astype(str), indices, item_ids_in, raw[TIME].to_numpy(), missing[kept], kept,
-                      roles.has_time, len(rows))
+    times = positions  # no time in the run: the order of arrival, as a file's order
+    if roles.has_time:  # as parse_time represents them (the writer fills the missing ones)
+        given = np.flatnonzero(~missing)
+        parsed = parse_time(pd.Series([scalar(rows[i]["timestamp"], f"events[{i}].timestamp") for i in given], dtype=object),
+                            BODY, "timestamp", given) if len(given) else np.zeros(0, np.int64)
+        times = np.zeros(len(rows), parsed.dtype)
+        times[given] = parsed
+    kept, users, items = positions, users.astype(str), items.astype(str)
+    if roles.min_rating is not None or roles.events:  # the readers' filter, on the readers' frame
+        raw = events_frame(users, items, times, positions,
+                           rating=ratings(column("rating"), BODY, "rating") if roles.min_rating is not None else None,
+                           event=column("event") if roles.events else None)
+        kept = clean.filter_events(raw, roles.min_rating, roles.events)[ROW].to_numpy(np.int64)
+    indices = item_indices(item_ids, items[kept], kept, BODY, "item_id", UNKNOWN_ITEM_FIX)
+    return EventBatch(users[kept], indices, items[kept], times[kept], missing[kept], kept, roles.has_time, len(rows))
+
+
+def identifier(value: Any, field: str) -> str:
+    """One id, by the rules of the readers' `ids` (frames.py) at the cost of a few string operations:
+    strings or numbers, whole numbers without `.0`, stripped, neither empty nor a missing-value marker.
+    (`ids` works on whole columns, ~1 ms a call: too much per request; a test checks they agree.)"""
+    text = str(_whole(scalar(value, field))).strip()
+    if not text:
+        raise Invalid(422, field, "empty or missing id")
+    if text.lower() in MISSING_WORDS:
+        raise Invalid(422, field, f"id '{text}' is a missing-value marker, not an id (drop or repair the row)")
+    return text
 
 
 def _whole(value: str | float) -> str | float:

@@ -99,7 +99,7 @@ class LiveStore:
             raise
         self.journal = journals.Journal(folder)
         self.seq = journals.covered(self.store.meta)
-        self.pending: list[pd.DataFrame] = []
+        self.pending: list[tuple[np.ndarray, ...]] = []  # per applied batch: user_idx, item_idx, time, drift, row
         self.applied_total, self.generation = 0, 0
         self._refresh()
         tail = self.journal.entries(self.seq)
@@ -161,18 +161,19 @@ class LiveStore:
             run_chunks(self.store.state, self.encoder, users, events.items, times, keep, str(cfg.mode), max(len(events), 1),
                        keep_drift, Timing())
             self.history.add(users[keep], events.items[keep])
-        self.pending.append(pd.DataFrame({"user_idx": users[keep], "item_idx": events.items[keep], "time": times[keep],
-                                          "drift": drift[keep], "row": np.full(int(keep.sum()), seq, np.int64), "capture": SERVED}))
+        self.pending.append((users[keep], events.items[keep], times[keep], drift[keep], np.full(int(keep.sum()), seq, np.int64)))
         self.seq = seq
         self.applied_total += int(keep.sum())
         return int(keep.sum())
 
     def since_commit(self) -> int:
-        return sum(len(p) for p in self.pending)
+        return sum(len(p[0]) for p in self.pending)
 
     def commit(self) -> None:
         """A new store generation holding every applied event; then the journal is emptied."""
-        segment = pd.concat(self.pending, ignore_index=True) if self.pending else None
+        columns = ("user_idx", "item_idx", "time", "drift", "row")
+        segment = pd.DataFrame({name: np.concatenate(part) for name, part in zip(columns, zip(*self.pending))}).assign(
+            capture=SERVED) if self.pending else None
         self.store.meta[journals.SEQ_KEY] = self.seq
         stores.commit(self.store, segment)
         self.journal.rotate()
@@ -201,7 +202,7 @@ class LiveStore:
             forgetting.blank(self.store, index, mark)
             self.history.forgotten.add(index)
             self.history.extra.pop(index, None)
-        self.pending = [p[p["user_idx"] != index] for p in self.pending]
+        self.pending = [tuple(column[p[0] != index] for column in p) for p in self.pending]
         self.commit()  # the previous generation (which held the user) is deleted; the journal is emptied
         forgetting.scrub_files(self.store, index, user_id)
         forgetting.drop_rank_lists(self.ctx.run_dir, user_id)
