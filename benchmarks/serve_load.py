@@ -88,6 +88,30 @@ def load(port: int, clients: int, seconds: float, request: Any) -> dict[str, flo
             "p99_ms": float(np.percentile(ms, 99)), "failed": int(sum(failures))}
 
 
+SERVER_SIDE = {  # /metrics series whose mean (sum / count over a row) says where the time went
+    "server_ms": 'dynrec_request_seconds_{}{{method="{method}",route="{route}"}}',
+    "fsync_ms": "dynrec_journal_write_seconds_{}",
+    "apply_ms": "dynrec_batch_apply_seconds_{}",
+}
+
+
+def scrape(port: int) -> dict[str, float]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("GET", "/metrics")
+    text = connection.getresponse().read().decode()
+    return {parts[0]: float(parts[1]) for parts in (line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#"))}
+
+
+def server_means(before: dict[str, float], after: dict[str, float], method: str, route: str) -> dict[str, float]:
+    """Mean milliseconds inside the server over one row: request handling, journal fsync, batch apply."""
+    out = {}
+    for name, series in SERVER_SIDE.items():
+        total, count = (series.format(kind, method=method, route=route) for kind in ("sum", "count"))
+        calls = after.get(count, 0.0) - before.get(count, 0.0)
+        out[name] = 1000.0 * (after.get(total, 0.0) - before.get(total, 0.0)) / calls if calls else float("nan")
+    return out
+
+
 def train(name: str) -> Path:
     run = RESULTS / "runs" / f"serve-{name}"
     shutil.rmtree(run / "store", ignore_errors=True)
@@ -140,21 +164,25 @@ def measure(name: str, seconds: float) -> dict[str, Any]:
     items = pd.read_parquet(run / "prepare" / "items.parquet")["item_id"].astype(str).tolist()
     port = free_port()
     proc = serve(run, port, scratch / "serve.log")
-    reads, writes = {}, {}
+    reads, writes, load_before = {}, {}, os.getloadavg()[0]
     try:
         load(port, 4, 2.0, lambda c, r: c.call("GET", f"/recommendations/{r.choice(users)}?k=10"))  # warm-up
         for clients in (1, 8, 32):
+            before = scrape(port)
             reads[clients] = load(port, clients, seconds, lambda c, r: c.call("GET", f"/recommendations/{r.choice(users)}?k=10"))
+            reads[clients].update(server_means(before, scrape(port), "GET", "/recommendations/{user_id}"))
         for label, clients, size in (("1 × 1", 1, 1), ("1 × 8 clients", 8, 1), ("100 × 1", 1, 100)):
             batch = lambda c, r, size=size: c.call("POST", "/events", [{"user_id": r.choice(users), "item_id": r.choice(items)}  # noqa: E731
                                                                        for _ in range(size)])
+            before = scrape(port)
             figures = load(port, clients, seconds, batch)
-            figures["events_per_s"] = figures["per_s"] * size
+            figures.update(server_means(before, scrape(port), "POST", "/events"), events_per_s=figures["per_s"] * size)
             writes[label] = figures
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=120)
-    return {"users": len(users), "items": len(items), "capture": capture, "reads": reads, "writes": writes}
+    return {"users": len(users), "items": len(items), "capture": capture, "reads": reads, "writes": writes,
+            "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)]}
 
 
 def report(results: dict[str, dict[str, Any]], seconds: float) -> str:
@@ -162,18 +190,21 @@ def report(results: dict[str, dict[str, Any]], seconds: float) -> str:
     for name, r in results.items():
         for clients, f in r["reads"].items():
             rows.append([name, f"GET /recommendations k=10, {clients} client{'s' if clients > 1 else ''}", round(f["per_s"]),
-                         f["p50_ms"], f["p99_ms"], f["failed"], ""])
+                         f["p50_ms"], f["p99_ms"], f["failed"], "", f["server_ms"], "", ""])
         for label, f in r["writes"].items():
             size, _, who = label.partition(" × ")
             rows.append([name, f"POST /events, batches of {size}, {who if 'clients' in who else '1 client'}", round(f["per_s"]),
-                         f["p50_ms"], f["p99_ms"], f["failed"], round(f["events_per_s"])])
+                         f["p50_ms"], f["p99_ms"], f["failed"], round(f["events_per_s"]), f["server_ms"], f["fsync_ms"], f["apply_ms"]])
         c = r["capture"]
         rows.append([name, "dynrec capture (same run, 2,000 events): batched / single-event path", "", c["latency_ms_median"],
-                     c["latency_ms_p99"], "", round(c["events_per_s"])])
-    header = ["data", "what", "requests/s", "p50 ms", "p99 ms", "failed", "events/s"]
-    facts = ", ".join(f"{n}: {r['users']:,} users, {r['items']:,} items" for n, r in results.items())
+                     c["latency_ms_p99"], "", round(c["events_per_s"]), "", "", ""])
+    header = ["data", "what", "requests/s", "p50 ms", "p99 ms", "failed", "events/s", "in server ms", "fsync ms", "apply ms"]
+    facts = ", ".join(f"{n}: {r['users']:,} users, {r['items']:,} items, load average {r['load_average'][0]} → "
+                      f"{r['load_average'][1]}" for n, r in results.items())
     return (f"Loopback, {os.cpu_count()} cores, model=sasrec, {seconds:g} s per row, serve.workers=2, trainer.threads=1 "
-            f"({facts}). capture's p50/p99 are its per-event latency on the single-event path (capture.latency_probe).\n\n"
+            f"({facts}). capture's p50/p99 are its per-event latency on the single-event path (capture.latency_probe). "
+            "`in server ms`, `fsync ms`, `apply ms`: means from the server's /metrics over the row (request handling, "
+            "the journal's append + fsync per group, applying one batch).\n\n"
             + markdown_table(header, rows))
 
 

@@ -29,6 +29,8 @@ class Metrics:
         self.events = Counter("dynrec_events_applied", "events applied to the interest store", registry=self.registry)
         self.apply = Histogram("dynrec_batch_apply_seconds", "seconds to apply one event batch (after its fsync)",
                                buckets=BUCKETS, registry=self.registry)
+        self.fsync = Histogram("dynrec_journal_write_seconds", "seconds to append and fsync a group of batches to the journal",
+                               buckets=BUCKETS, registry=self.registry)
         depth = Gauge("dynrec_queue_depth", "write jobs waiting for the writer", registry=self.registry)
         depth.set_function(queue_depth)
         for name, help_text in (("users", "users in the store"), ("items", "items in the store")):
@@ -42,6 +44,9 @@ class Metrics:
     def applied(self, events: int, seconds: float) -> None:
         self.events.inc(events)
         self.apply.observe(seconds)
+
+    def journaled(self, seconds: float) -> None:
+        self.fsync.observe(seconds)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -59,7 +59,7 @@ def run_server(ctx: StageContext, settings: ServeSettings) -> None:
             return
         model_name = str(ctx.cfg.model._target_).rsplit(".", 1)[-1].lower()
         metrics = Metrics(lambda: writer.depth(), live.figures)  # `writer` is looked up when scraped
-        writer = Writer(live, settings.queue, settings.checkpoint_every, settings.write_pause_ms, on_applied=metrics.applied)
+        writer = Writer(live, settings.queue, settings.checkpoint_every, settings.write_pause_ms, metrics)
         app = build_app(live, writer, settings, metrics, access_logger(settings.access_log), model_name)
         figures = live.figures()
         log.info("[serve] %s: model=%s, %d users, %d items; store %s", settings.url, model_name, figures["users"],

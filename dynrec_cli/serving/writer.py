@@ -23,6 +23,7 @@ from dynrec_cli.errors import DataError
 from dynrec_cli.capture.events import NewEvents
 from dynrec_cli.serving.inbound import EventBatch, Invalid, now_stamp, problem
 from dynrec_cli.serving.live import LiveStore
+from dynrec_cli.serving.metrics import Metrics
 
 log = logging.getLogger(__name__)
 GROUP = 64  # event batches sharing one fsync at most
@@ -46,10 +47,9 @@ class Job:
 
 
 class Writer:
-    def __init__(self, live: LiveStore, capacity: int, checkpoint_every: int, pause_ms: float,
-                 on_applied: Callable[[int, float], None] | None = None) -> None:
+    def __init__(self, live: LiveStore, capacity: int, checkpoint_every: int, pause_ms: float, metrics: Metrics) -> None:
         self.live, self.capacity, self.checkpoint_every, self.pause = live, capacity, checkpoint_every, pause_ms / 1000.0
-        self.on_applied = on_applied  # (events applied, seconds) per batch, for the metrics
+        self.metrics = metrics
         self._jobs: deque[Job] = deque()
         self._ready = threading.Condition()
         self._stopping = False
@@ -141,11 +141,11 @@ class Writer:
             accepted.append((job, job.batch.received, events, lines))
         if not accepted:
             return
-        first = self.live.seq + 1
+        first, started = self.live.seq + 1, time.perf_counter()
         self.live.journal.append([Entry(first + i, lines) for i, (_, _, _, lines) in enumerate(accepted)])
+        self.metrics.journaled(time.perf_counter() - started)
         for i, (job, received, events, _) in enumerate(accepted):  # durable now: apply, then answer
             started = time.perf_counter()
             applied = self.live.apply(events, first + i)
-            if self.on_applied is not None:
-                self.on_applied(applied, time.perf_counter() - started)
+            self.metrics.applied(applied, time.perf_counter() - started)
             job.done.set_result({"applied": applied, "received": received})
