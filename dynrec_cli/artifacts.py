@@ -23,7 +23,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from dynrec_cli import __version__
+from dynrec_cli import __version__, run_files
 from dynrec_cli.errors import ArtifactError
 
 MANIFEST = "manifest.json"
@@ -93,15 +93,6 @@ def write_json(path: Path, payload: Any) -> None:
         tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
 
 
-def read_json(path: Path) -> Any:
-    try:
-        return json.loads(Path(path).read_text())
-    except FileNotFoundError as exc:
-        raise ArtifactError(f"{path}: missing") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ArtifactError(f"{path}: not valid JSON ({exc})") from exc
-
-
 class StageFolder:
     """A stage's output folder, written under a temporary name and swapped in on `commit`."""
 
@@ -149,13 +140,15 @@ def load_manifest(stage_dir: Path) -> dict[str, Any] | None:
     path = Path(stage_dir) / MANIFEST
     if not path.exists():
         return None
-    manifest = read_json(path)
+    manifest = run_files.read_json(path, dict)
     if manifest.get("artifact_version") != ARTIFACT_VERSION:
         raise ArtifactError(
             f"{path}: written by dynrec {manifest.get('dynrec_version', '?')} with artifact "
             f"version {manifest.get('artifact_version')}, this is {ARTIFACT_VERSION} "
             "(rerun with --force or use a new run_dir=)"
         )
+    if (problem := run_files.mismatch(manifest, run_files.MANIFEST)) is not None:
+        raise ArtifactError(f"{path}: not a dynrec manifest.json ({problem})")
     return manifest
 
 

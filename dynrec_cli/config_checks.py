@@ -6,6 +6,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from dynrec_cli.config_rules import MAX_K
 from dynrec_cli.errors import ConfigError
 
 SPLITS = ("leave_one_out", "temporal")
@@ -33,9 +34,11 @@ def _number(cfg: DictConfig, key: str, kind: type = int, minimum: float | None =
 
 def validate_config(cfg: DictConfig) -> None:
     """Check (and normalise list-typed keys of) a composed config; ConfigError names the first bad key."""
+    from dynrec_cli import targets
     from dynrec_cli.config_lists import normalise_lists
     from dynrec_cli.config_rules import check_rules
 
+    targets.check_tree(cfg)  # again for a sweep's job, whose values its sweeper chose
     _check_required(cfg)
     normalise_lists(cfg)  # first: the checks below read eval.ks, eval.splits, ... as lists
     data = cfg.data
@@ -62,8 +65,9 @@ def validate_config(cfg: DictConfig) -> None:
     split, _, metric = str(cfg.trainer.objective).partition("/")
     name, _, k = metric.partition("@")
     _check(
-        split == "valid" and name in METRICS and k.isdigit() and int(k) >= 1,
-        f"trainer.objective={cfg.trainer.objective}: expected valid/<{'|'.join(METRICS)}>@<K>, e.g. valid/ndcg@10",
+        split == "valid" and name in METRICS and k.isdigit() and 1 <= int(k) <= MAX_K,
+        f"trainer.objective={cfg.trainer.objective}: expected valid/<{'|'.join(METRICS)}>@<K> with K <= {MAX_K:,}, "
+        "e.g. valid/ndcg@10",
     )
     if cfg.encoder.name != "none":
         _number(cfg, "encoder.max_length", int, 2)

@@ -29,13 +29,14 @@ class Range:
     nullable: bool = False
     low_open: bool = False
     high_open: bool = False
+    why: str = ""  # why the upper bound: what would not fit in memory above it
 
     def describe(self) -> str:
         kind = "an integer" if self.integer else "a number"
         left = "(" if self.low_open or self.low == -math.inf else "["
         right = ")" if self.high_open or self.high == math.inf else "]"
         text = f"{kind} in {left}{_fmt(self.low)}, {_fmt(self.high)}{right}"
-        return text + (" or null" if self.nullable else "")
+        return text + (" or null" if self.nullable else "") + (f" ({self.why})" if self.why else "")
 
     def accepts(self, value: Any) -> bool:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -81,12 +82,41 @@ class Flag:
 
 COUNT, NONNEG = Range(1, integer=True), Range(0, integer=True)
 POSITIVE, PROBABILITY = Range(0, low_open=True), Range(0, 1, high_open=True)
+
+
+def size(high: int, why: str) -> Range:
+    """A count with an upper bound past which the work cannot fit in any machine's memory."""
+    return Range(1, high, integer=True, why=why)
+
+
+# Upper bounds on sizes: far above any published setting, below what would ask one process for
+# more memory than a machine has (each `why` says which allocation grows with the key).
+MAX_K = 10_000  # eval.ks and the objective's K: each evaluated user keeps a K-long top list
+WIDTH = size(16_384, "every item and layer holds vectors this wide; 16,384 is wider than any language model dynrec loads")
+BATCH = size(65_536, "activations grow with batch × length × width")
+SIZES: dict[str, Range] = {
+    "model.hidden": WIDTH, "model.text_match_dims": WIDTH, "adapter.hidden": WIDTH,
+    "model.layers": size(256, "every layer holds its weights, optimiser state and activations"),
+    "model.heads": size(1_024, "attention keeps batch × heads × max_len² scores"),
+    "model.max_len": size(8_192, "attention keeps batch × heads × max_len² scores"),
+    "model.negatives": size(1_000_000, "sampled softmax scores batch × max_len × negatives"),
+    "model.time_buckets": size(4_096, "log2 buckets of a time gap: 64 cover every gap a clock can measure"),
+    "model.recent": size(8_192, "the recency pool is at most a window long"),
+    "adapter.experts": size(1_024, "every expert is a layer of its own"),
+    "trainer.batch_size": BATCH, "pretrain.mlm.batch_size": BATCH, "encoder.batch_size": BATCH,
+    "encoder.max_length": size(131_072, "tokens per text; the language model's own limit is lower"),
+    "eval.user_chunk": size(1 << 20, "memory ~ eval.user_chunk × eval.item_chunk scores"),
+    "eval.item_chunk": size(1 << 24, "memory ~ eval.user_chunk × eval.item_chunk scores"),
+    "rank.k": size(100_000, "each ranked user keeps a list this long"),
+    "rank.candidates": size(100_000, "each ranked user keeps a pool this long"),
+}
+MAX_SCORES = 1 << 32  # eval.user_chunk × eval.item_chunk fp32 scores at once: 16 GiB
 RULES: dict[str, Range | Choice | Flag] = {
     "seed": NONNEG,
     "data.allow_missing_items": Flag(),
     "data.temporal.valid": Range(0, low_open=True),
     "data.temporal.test": Range(0, low_open=True),
-    "trainer.epochs": COUNT, "trainer.batch_size": COUNT, "trainer.patience": COUNT, "trainer.eval_every": COUNT,
+    "trainer.epochs": COUNT, "trainer.patience": COUNT, "trainer.eval_every": COUNT,
     "trainer.valid_exclude_history": Flag(),
     "trainer.grad_clip": Range(0, low_open=True, nullable=True),
     "trainer.device": Choice(("auto", "cpu", "cuda"), pattern=r"cuda:\d+", pattern_hint="cuda:<n>"),
@@ -96,28 +126,25 @@ RULES: dict[str, Range | Choice | Flag] = {
     "trainer.checkpoint_every": NONNEG,
     "trainer.optimizer.lr": POSITIVE,
     "trainer.optimizer.weight_decay": Range(0),
-    "model.hidden": COUNT, "model.text_match_dims": COUNT, "model.layers": COUNT, "model.heads": COUNT, "model.max_len": COUNT,
-    "model.negatives": COUNT, "model.time_buckets": COUNT, "model.recent": COUNT,
+    **SIZES,
     "model.dropout": PROBABILITY, "model.id_dropout": PROBABILITY,
     "model.temperature": POSITIVE,
     "model.decay": Range(0, 1, low_open=True),
     "model.loss": Choice(("ce", "sampled")),
     "model.id_init": Choice(("pca", "random")),
     "model.item_id": Flag(), "model.scale_embeddings": Flag(), "model.text_match": Flag(),
-    "adapter.dropout": PROBABILITY, "adapter.experts": COUNT,
+    "adapter.dropout": PROBABILITY,
     "encoder.kind": Choice(("auto", "encoder", "decoder")),
     "encoder.pooling": Choice(("auto", "mean", "cls", "last")),
     "encoder.normalize": Flag(),
     "encoder.precision": Choice(("auto", "fp32", "bf16", "fp16")),
     "adapter.lora.refresh": Choice(("epoch",)),
-    "pretrain.mlm.lr": POSITIVE, "pretrain.mlm.batch_size": COUNT,
+    "pretrain.mlm.lr": POSITIVE,
     "pretrain.mlm.mask_prob": Range(0, 1, low_open=True, high_open=True),
-    "eval.user_chunk": COUNT, "eval.item_chunk": COUNT,
     "eval.exclude_history": Flag(),
     "eval.precision": Choice(("auto", "fp32", "bf16", "fp16")),
     "runtime.reuse_freed_memory": Flag(),
     "eval.report": Flag(),
-    "rank.k": COUNT,
     "rank.exclude_seen": Flag(),
     "rank.explain": Flag(),
     # checked whether or not rank.strategies uses them: a bad value waits for no one to switch it on
@@ -127,7 +154,6 @@ RULES: dict[str, Range | Choice | Flag] = {
     "rank.faiss.kind": Choice(("ivf", "hnsw", "flat")),
     "rank.format": Choice(("parquet", "csv", "jsonl")),
     "rank.index": Choice(("exact", "faiss")),
-    "rank.candidates": COUNT,
     "capture.mode": Choice(("batched", "single")),
     "capture.late_events": Choice(("error", "skip")),
     "capture.latency_probe": NONNEG,
@@ -164,6 +190,14 @@ def _check_pairs(cfg: DictConfig) -> None:
     unknown = [str(s) for s in strategies or [] if str(s) not in STRATEGIES]
     if unknown:
         raise ConfigError(f"rank.strategies: unknown strategy {', '.join(unknown)}; choose from {', '.join(STRATEGIES)}")
+    users, items = OmegaConf.select(cfg, "eval.user_chunk"), OmegaConf.select(cfg, "eval.item_chunk")
+    if isinstance(users, int) and isinstance(items, int) and users * items > MAX_SCORES:
+        need = users * items * 4 / 2**30
+        raise ConfigError(f"eval.user_chunk={users} × eval.item_chunk={items} scores at once need {need:.0f} GiB: "
+                          f"keep the product <= {MAX_SCORES:,} (16 GiB)")
+    ks = OmegaConf.select(cfg, "eval.ks")
+    if isinstance(ks, ListConfig) and any(isinstance(k, int) and k > MAX_K for k in ks):
+        raise ConfigError(f"eval.ks={list(ks)}: each K must be <= {MAX_K:,} (each evaluated user keeps a K-long top list)")
     splits = OmegaConf.select(cfg, "eval.splits")
     if isinstance(splits, ListConfig) and (not splits or not set(splits) <= {"valid", "test"}):
         raise ConfigError(f"eval.splits={list(splits)}: a non-empty list of valid, test")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import errno
-import json
 import logging
 import os
 import tempfile
@@ -15,7 +13,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from dynrec_cli import artifacts
+from dynrec_cli import artifacts, resources, run_files
 from dynrec_cli.errors import ArtifactError, ConfigError, DynrecError
 from dynrec_cli.runtime import reuse_freed_memory
 from dynrec_cli.stages import STAGES, StageContext
@@ -28,8 +26,6 @@ OVERRIDES_FILE = "overrides.json"  # the overrides of the command that last (re)
 NEEDS_TRAINED_RUN = ("capture", "rank", "evaluate")
 TRAINED_STAGES = ("prepare", "pretrain", "finetune")  # what those verbs read and never redo
 RUNTIME_KEYS = ("trainer.threads", "trainer.device")  # where a run computes, not what it learns
-# why a run folder cannot be created or written: said in one line (exit 2), never a traceback
-_UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
 
 
 def stages_for(verb: str) -> list[str]:
@@ -99,13 +95,14 @@ def run_task(
                 if verb == "capture":  # capture.events / capture.items update the interest store (cursor-driven, not skip-checked)
                     from dynrec_cli.capture.run import capture_updates
 
-                    distributed.on_main(lambda: capture_updates(ctx))
+                    with resources.as_one_line(run_dir, "capture", STAGES["capture"].MEMORY_KEYS):
+                        distributed.on_main(lambda: capture_updates(ctx))
         except BaseException:
             if created is not None and distributed.is_main():  # refused before any stage wrote: leave no empty folder
                 _remove_empty(run_dir, created)
             raise
     metrics_path = run_dir / METRICS_FILE
-    return json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+    return run_files.read_json(metrics_path, run_files.METRICS) if metrics_path.exists() else {}
 
 
 def check_trained_run(cfg: DictConfig, command: str) -> StageContext:
@@ -123,15 +120,18 @@ def check_trained_run(cfg: DictConfig, command: str) -> StageContext:
 
 
 def _check_against_prepared(ctx: StageContext, verb: str) -> None:
-    """eval.ks against the catalogue, rank.users and rank.filter against the prepared data: before
-    finetune spends time on a run that evaluate or rank would refuse."""
+    """eval.ks and the objective's K against the catalogue, rank.users and rank.filter against the
+    prepared data: before finetune spends time on a run that it, evaluate or rank would refuse."""
     from dynrec_cli.stages.evaluate import check_ks
+    from dynrec_cli.stages.finetune import check_objective_k
     from dynrec_cli.stages.rank import check_against_prepared
 
     manifest = artifacts.load_manifest(ctx.stage_dir("prepare")) or {}
     n_items = manifest.get("figures", {}).get("items")
     if n_items is not None and "evaluate" in stages_for(verb):
         check_ks(ctx.cfg.eval, int(n_items), ctx.run_dir)
+    if n_items is not None and "finetune" in stages_for(verb):
+        check_objective_k(ctx.cfg.trainer, int(n_items), ctx.run_dir)
     if "rank" in stages_for(verb):
         check_against_prepared(ctx)
 
@@ -224,7 +224,7 @@ def _open_run_dir(cfg: DictConfig, verb: str) -> tuple[Path, Path | None]:
     except OSError as exc:
         if created is not None:
             _remove_empty(run_dir, created)
-        if exc.errno not in _UNWRITABLE:
+        if exc.errno not in resources.UNWRITABLE:
             raise
         raise ArtifactError(f"run_dir={run_dir}: cannot create or write the run folder ({exc.strerror})") from None
     return run_dir, created
@@ -239,18 +239,6 @@ def _remove_empty(run_dir: Path, top: Path) -> None:
             return
         if folder == top:
             return
-
-
-@contextlib.contextmanager
-def _writable(run_dir: Path) -> Iterator[None]:
-    """An unwritable or full run folder (or another path a stage uses) as one line naming it."""
-    try:
-        yield
-    except OSError as exc:
-        if exc.errno not in _UNWRITABLE:
-            raise
-        where = exc.filename or run_dir
-        raise ArtifactError(f"{where}: {exc.strerror} (run folder: {run_dir})") from None
 
 
 @contextlib.contextmanager
@@ -272,7 +260,7 @@ def _record_run(run_dir: Path, cfg: DictConfig, overrides: list[str] | None, ran
     """config.json always; overrides.json for a new run, and whenever the command (re)ran a stage
     the run's model is trained from (TRAINED_STAGES), so that later verbs on the folder compose
     what it was last trained with (e.g. `train run_dir=R model=pop` after `prepare run_dir=R`)."""
-    with _writable(run_dir):
+    with resources.as_one_line(run_dir):
         artifacts.write_json(run_dir / "config.json", OmegaConf.to_container(cfg, resolve=True))
         saved = run_dir / OVERRIDES_FILE
         if overrides is not None and (ran & set(TRAINED_STAGES) or not saved.exists()):
@@ -297,7 +285,7 @@ def _run_stage(stage: Any, ctx: StageContext, force: bool) -> bool:
             stage.report(ctx, current)
         return False
     log.info("[%s] running", name)
-    with _writable(ctx.run_dir):
+    with resources.as_one_line(ctx.run_dir, name, stage.MEMORY_KEYS):
         folder = artifacts.StageFolder(out)
         started = time.perf_counter()
         try:

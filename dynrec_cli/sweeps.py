@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from dynrec_cli import artifacts
+from dynrec_cli import artifacts, run_files
 
 SUMMARY = "sweep_summary"
 
@@ -25,14 +25,18 @@ def collect_jobs(sweep_dir: Path) -> list[JobRow]:
     """One row per job folder (a child with config.json), best objective first, failed jobs last."""
     rows = []
     for folder in sorted(p for p in Path(sweep_dir).iterdir() if (p / "config.json").exists()):
-        config = json.loads((folder / "config.json").read_text())
+        config = run_files.read_json(folder / "config.json", run_files.JOB_CONFIG)
         objective = config["trainer"]["objective"]
-        overrides = json.loads((folder / "overrides.json").read_text()) if (folder / "overrides.json").exists() else []
-        metrics = json.loads((folder / "metrics.json").read_text()) if (folder / "metrics.json").exists() else {}
+        overrides = _read_if_there(folder / "overrides.json", run_files.OVERRIDES, [])
+        metrics = _read_if_there(folder / "metrics.json", run_files.METRICS, {})
         shown = [f"test/{m}" for m in config.get("eval", {}).get("compare", {}).get("show", ["ndcg@10", "recall@10"])]
         rows.append(JobRow(folder.name, overrides, objective, float(metrics.get(objective, math.nan)),
                            {k: metrics[k] for k in shown if k in metrics}))
     return sorted(rows, key=lambda r: (math.isnan(r.value), -r.value if not math.isnan(r.value) else 0, _job_order(r.job)))
+
+
+def _read_if_there(path: Path, shape: run_files.Shape, default: Any) -> Any:
+    return run_files.read_json(path, shape) if path.exists() else default
 
 
 def _job_order(name: str) -> tuple[int, str]:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dynrec_cli import artifacts
+from dynrec_cli import artifacts, run_files
 from dynrec_cli.capture import store as stores
 from dynrec_cli.data import forgotten
 from dynrec_cli.errors import ConfigError
@@ -54,7 +54,7 @@ def scrub_files(store: stores.InterestStore, index: int, user_id: str) -> None:
     """After the blanked store is committed: every segment and capture report without the user."""
     for name in store.meta["segments"]:
         path = store.folder / name
-        frame = pd.read_parquet(path)
+        frame = run_files.read_table(path, ("user_idx",))
         if (frame["user_idx"] == index).any():
             with artifacts.atomic_path(path) as tmp:
                 frame[frame["user_idx"] != index].to_parquet(tmp, index=False)
@@ -64,18 +64,18 @@ def scrub_files(store: stores.InterestStore, index: int, user_id: str) -> None:
 
 def _scrub_report(folder: Path, index: int, user_id: str) -> None:
     """A capture report's drift tables without the user's row, its vector zeroed, hashes renewed."""
-    from safetensors.torch import load_file, save_file
+    from safetensors.torch import save_file
 
     manifest = artifacts.load_manifest(folder)
     if manifest is None:
         return
-    drift = pd.read_parquet(folder / "drift.parquet")
+    drift = run_files.read_table(folder / "drift.parquet", ("user_idx",))
     drift = drift[drift["user_idx"] != index]
     with artifacts.atomic_path(folder / "drift.parquet") as tmp:
         drift.to_parquet(tmp, index=False)
     with artifacts.atomic_path(folder / "drift.csv") as tmp:
         drift.to_csv(tmp, index=False)
-    tensors = load_file(str(folder / "interests.safetensors"))
+    tensors = run_files.read_tensors(folder / "interests.safetensors", ("users",))
     if index < len(tensors["users"]):
         tensors["users"][index] = 0.0
     with artifacts.atomic_path(folder / "interests.safetensors") as tmp:
@@ -94,7 +94,7 @@ def drop_rank_lists(run_dir: Path, user_id: str) -> bool:
         if not path.exists():
             continue
         if name.endswith(".parquet"):
-            ids = pd.read_parquet(path, columns=["user_id"])["user_id"]
+            ids = run_files.read_table(path, ("user_id",))["user_id"]
         elif name.endswith(".csv"):
             ids = pd.read_csv(path, usecols=["user_id"], dtype=str)["user_id"]
         else:

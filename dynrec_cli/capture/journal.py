@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dynrec_cli import run_files
 from dynrec_cli.errors import ArtifactError
 
 FOLDER, SEQ_KEY = "journal", "journal_seq"
@@ -110,11 +111,14 @@ def _read(path: Path, last_file: bool) -> list[Entry]:
             continue
         try:
             record = json.loads(line)
-            entry = Entry(int(record["seq"]), record["events"])
-        except (ValueError, KeyError, TypeError):
+        except ValueError:
+            record = None
+        problem = "not JSON" if record is None else run_files.mismatch(record, run_files.JOURNAL_ENTRY)
+        if problem is not None:
             if last_file and position == len(lines) - 1:
                 continue
-            raise ArtifactError(f"{path}, line {position + 1}: damaged journal entry (not the last line, so not a torn write)") from None
+            raise ArtifactError(f"{path}, line {position + 1}: damaged journal entry ({problem}; not the last line, so not a torn write)")
+        entry = Entry(record["seq"], record["events"])
         if position < len(lines) - 1:  # a line without its newline was never acknowledged
             out.append(entry)
     return out

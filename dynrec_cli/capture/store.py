@@ -27,12 +27,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from dynrec_cli import artifacts
+from dynrec_cli import artifacts, run_files
 from dynrec_cli.capture.lock import make_lock_file
 from dynrec_cli.errors import ArtifactError
 
 STORE_JSON, STATE, USERS, ITEMS, SEGMENTS = "store.json", "state.safetensors", "users.parquet", "items.parquet", "events"
 STORE_VERSION = 1
+STATE_TENSORS = ("window_items", "window_times", "users", "items", "touched")
 NO_TIME = np.iinfo(np.int64).min
 FEW = 32  # user_index: up to this many ids are looked up one by one
 # a forgotten user's row keeps its index (later rows and the prepared history stay aligned) under
@@ -117,24 +118,24 @@ def open_store(folder: Path, identity: dict[str, str]) -> InterestStore | None:
     Raises:
         ArtifactError: another store version, another run, another model or data, damaged files.
     """
-    from safetensors.torch import load_file
-
     folder = Path(folder)
     if not (folder / STORE_JSON).exists():
         return None
-    meta = artifacts.read_json(folder / STORE_JSON)
+    meta = run_files.read_json(folder / STORE_JSON, dict)
     if meta.get("store_version") != STORE_VERSION:
         raise ArtifactError(f"{folder}: interest store version {meta.get('store_version')}, this dynrec reads {STORE_VERSION} (start a new store: capture.store=<new folder>)")
+    if (problem := run_files.mismatch(meta, run_files.STORE)) is not None:
+        raise ArtifactError(f"{folder / STORE_JSON}: not a dynrec store.json ({problem})")
     check_identity(folder, meta.get("run", {}), identity)
     gen = folder / _gen_name(meta["generation"])
     for name, digest in meta["files"].items():
         if not (gen / name).exists() or artifacts.file_hash(gen / name) != digest:
             raise ArtifactError(f"{gen / name}: missing or does not match {folder / STORE_JSON} (damaged store)")
-    tensors = load_file(str(gen / STATE))
+    tensors = run_files.read_tensors(gen / STATE, STATE_TENSORS)
     state = UserState(tensors["window_items"].numpy().copy(), tensors["window_times"].numpy().copy(), tensors["users"])
     return InterestStore(
-        folder, meta, pd.read_parquet(gen / USERS), pd.read_parquet(gen / ITEMS), state, tensors["items"],
-        tensors["touched"].numpy().copy(), tensors.get("start"),
+        folder, meta, run_files.read_table(gen / USERS, ("user_idx", "user_id")),
+        run_files.read_table(gen / ITEMS, ("item_idx", "item_id")), state, tensors["items"], tensors["touched"].numpy().copy(), tensors.get("start"),
     )
 
 
@@ -195,7 +196,7 @@ def _remove_unnamed(store: InterestStore) -> None:
 def read_segments(store: InterestStore, capture: int | None = None) -> pd.DataFrame:
     """The applied events (all, or those of capture number `capture`), in application order."""
     columns = ["user_idx", "item_idx", "time", "drift", "row", "capture"]
-    parts = [pd.read_parquet(store.folder / name) for name in store.meta["segments"]]
+    parts = [run_files.read_table(store.folder / name, tuple(columns)) for name in store.meta["segments"]]
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({c: pd.Series(dtype="int64") for c in columns})
     return frame if capture is None else frame[frame["capture"] == capture].reset_index(drop=True)
 
@@ -205,7 +206,7 @@ def fingerprint(folder: Path) -> str | None:
     path = Path(folder) / STORE_JSON
     if not path.exists():
         return None
-    meta = artifacts.read_json(path)
+    meta = run_files.read_json(path, run_files.Obj({"generation": int}, {"files": run_files.HASHES}))
     return f"{meta.get('generation')}:{artifacts.config_hash({'files': meta.get('files', {})})}"
 
 

@@ -27,16 +27,25 @@ def _search_path(config_dir: Path | None) -> list[str]:
 
 def compose_config(verb: str, overrides: list[str], config_dir: Path | None = None) -> DictConfig:
     """Compose `verb`'s primary config with overrides; struct mode stays on."""
+    import yaml
     from hydra import compose, initialize_config_dir
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
+    from dynrec_cli import targets
+
+    targets.check_search_path(list(overrides))  # before Hydra imports what a search path names
     everything = _search_path(config_dir) + list(overrides)
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-            cfg = compose(config_name=verb, overrides=everything)
+            cfg = compose(config_name=verb, overrides=everything, return_hydra_config=True)
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(_explain(verb, overrides, config_dir, exc)) from None
+    except yaml.YAMLError as exc:  # a --config-dir file that is not YAML: the message names it, line and column
+        raise ConfigError(f"not valid YAML: {' '.join(str(exc).split())}") from None
+    targets.check_tree(cfg)  # every name it would build, Hydra's sweep machinery included
+    with open_dict(cfg):
+        del cfg["hydra"]  # as compose() leaves it without return_hydra_config
     _refuse_added_typos(verb, overrides, config_dir)
     from dynrec_cli.config_lists import normalise_lists
 
@@ -69,14 +78,15 @@ def _constructor_takes(cfg: DictConfig, parts: list[str]) -> bool:
     """Whether `parts` names a new argument of the `_target_` of its parent node."""
     import inspect
 
-    from hydra.utils import get_object
+    from dynrec_cli import targets
 
-    parent = OmegaConf.select(cfg, ".".join(parts[:-1])) if len(parts) > 1 else None
-    if not isinstance(parent, DictConfig) or "_target_" not in parent:
+    place = ".".join(parts[:-1])
+    parent = OmegaConf.select(cfg, place) if len(parts) > 1 else None
+    if not isinstance(parent, DictConfig) or "_target_" not in parent or parent._target_ is None:
         return False
-    try:
-        parameters = inspect.signature(get_object(str(parent._target_))).parameters.values()
-    except (ImportError, ValueError, TypeError, AttributeError):
+    try:  # only an allowed class is imported to read its signature
+        parameters = inspect.signature(targets.resolve_at(place, parent._target_)).parameters.values()
+    except (ValueError, TypeError):
         return False
     return any(p.kind is p.VAR_KEYWORD or p.name == parts[-1] for p in parameters)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dynrec_cli import artifacts
+from dynrec_cli import artifacts, run_files
 
 TOMBSTONES = "forgotten.json"
 
@@ -31,8 +31,8 @@ def load(run_dir: Path) -> tuple[str, set[str]]:
     path = Path(run_dir) / TOMBSTONES
     if not path.exists():
         return secrets.token_hex(16), set()
-    record = artifacts.read_json(path)
-    return str(record["salt"]), set(record["users"])
+    record = run_files.read_json(path, run_files.TOMBSTONES)
+    return record["salt"], set(record["users"])
 
 
 def record(run_dir: Path, user_id: str) -> str:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
-from dynrec_cli import artifacts
+from dynrec_cli import artifacts, run_files
 from dynrec_cli.data.types import PreparedData
 
 EVENTS, ITEMS, USERS, FACTS = "events.parquet", "items.parquet", "users.parquet", "dataset.json"
@@ -21,8 +19,8 @@ def save_prepared(data: PreparedData, folder: Path) -> None:
 
 def load_prepared(stage_dir: Path) -> PreparedData:
     """Read the tables back, refusing any whose hash differs from the manifest."""
-    read = lambda name: pd.read_parquet(artifacts.verified_file(stage_dir, name))  # noqa: E731
-    facts = artifacts.read_json(artifacts.verified_file(stage_dir, FACTS))
+    read = lambda name: run_files.read_table(artifacts.verified_file(stage_dir, name))  # noqa: E731
+    facts = run_files.read_json(artifacts.verified_file(stage_dir, FACTS), run_files.FACTS)
     separators = facts.get("category_separators")
     if separators is None:
         separators = _legacy_separators(stage_dir)

@@ -80,8 +80,9 @@ def load_language_model(model: str, kind: str = "auto", tiny: dict[str, Any] | N
     """Load `model` for encoding, in eval mode, on the CPU, in fp32.
 
     Args:
-        model: `tiny`, `package:<module>` (a module with `get_model_path()`), a local folder
-            holding config.json, or a Hugging Face id already in the local cache.
+        model: `tiny`, `package:<module>` (a module with `get_model_path()`, one that
+            `targets.model_package` allows), a local folder holding config.json, or a Hugging
+            Face id already in the local cache.
         kind: `auto` (from the config), `encoder` or `decoder`.
         tiny: options of the tiny model (see `tiny.TINY_DEFAULTS`); only with model=tiny.
 
@@ -108,7 +109,9 @@ def load_language_model(model: str, kind: str = "auto", tiny: dict[str, Any] | N
 
 def _resolve_folder(model: str) -> Path:
     if model.startswith("package:"):
-        name = model.removeprefix("package:")
+        from dynrec_cli.targets import model_package
+
+        name = model_package(model.removeprefix("package:"))
         try:
             module = importlib.import_module(name)
         except ImportError:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dynrec_cli import artifacts
+from dynrec_cli import artifacts, run_files
 from dynrec_cli.errors import ArtifactError, ConfigError
 from dynrec_cli.evaluation.extended import SEGMENT_PREFIX
 from dynrec_cli.evaluation.significance import paired_bootstrap
@@ -48,7 +48,7 @@ def load_run(path: Path) -> EvaluatedRun:
     split_hash = "|".join(prepare["outputs"].get(name, "") for name in SPLIT_FILES)
     evaluated = (artifacts.load_manifest(path / "evaluate") or {}).get("config", {}).get("eval", {})
     protocol = {key: evaluated.get(key) for key in PROTOCOL_KEYS}
-    return EvaluatedRun(path, pd.read_parquet(path / PER_USER), split_hash, protocol)
+    return EvaluatedRun(path, run_files.read_table(path / PER_USER, ("split", "user_id")), split_hash, protocol)
 
 
 def protocol_warnings(runs: list[EvaluatedRun]) -> list[str]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
 
-from dynrec_cli import artifacts
+from dynrec_cli import artifacts, run_files
 from dynrec_cli.stages.base import StageContext
 
 REPORTS = ("report.md", "report.html")
@@ -19,7 +18,7 @@ def write_reports(ctx: StageContext, out: Path, metrics: dict[str, float]) -> No
 
     finetune = ctx.stage_dir("finetune")
     history_path = finetune / "history.json"
-    history = json.loads(history_path.read_text()) if history_path.exists() else None
+    history = run_files.read_json(history_path, run_files.HISTORY) if history_path.exists() else None
     manifest = artifacts.load_manifest(finetune) or {}
     figures: dict[str, Any] = manifest.get("figures", {})
     objective = str(ctx.cfg.trainer.objective)

@@ -40,6 +40,8 @@ class Stage:
     DEPENDS: ClassVar[tuple[str, ...]] = ()
     # under torchrun: True = every rank runs the stage (rank 0 writes it); False = rank 0 alone
     DATA_PARALLEL: ClassVar[bool] = False
+    # the config keys that set the stage's peak memory: what an out-of-memory error says to lower
+    MEMORY_KEYS: ClassVar[tuple[str, ...]] = ()
 
     def config_sections(self, cfg: DictConfig) -> dict[str, Any]:
         """The config this stage's output depends on (its hash decides re-runs)."""

@@ -21,6 +21,7 @@ INTERESTS = "interests.safetensors"
 class CaptureStage(Stage):
     NAME = "capture"
     DEPENDS = ("prepare", "finetune")
+    MEMORY_KEYS = ("eval.user_chunk",)
 
     def config_sections(self, cfg: DictConfig) -> dict[str, Any]:
         return {"eval.user_chunk": cfg.eval.user_chunk}

@@ -36,6 +36,7 @@ def check_ks(cfg: DictConfig, n_items: int, run_dir: Path) -> None:
 class EvaluateStage(Stage):
     NAME = "evaluate"
     DEPENDS = ("prepare", "finetune")
+    MEMORY_KEYS = ("eval.user_chunk", "eval.item_chunk")
 
     def config_sections(self, cfg: DictConfig) -> dict[str, Any]:
         return {"eval": {k: v for k, v in cfg.eval.items() if k not in ("user_chunk", "item_chunk", "compare")}}

@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 import torch
-from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from dynrec_cli import artifacts
+from dynrec_cli import artifacts, targets
 from dynrec_cli.data.sequences import split_views, training_windows
 from dynrec_cli.evaluation.evaluator import evaluable_users, evaluate_split
 from dynrec_cli.stages.base import Stage, StageContext
@@ -31,6 +30,13 @@ TEXT_MATCH_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)
 TEXT_MATCH_MIN_GAIN = 0.01
 
 
+def check_objective_k(trainer: DictConfig, n_items: int, run_dir: Path) -> None:
+    """Refuse an objective's K deeper than the catalogue (valid/ndcg@50 on 12 items), before training."""
+    k = int(str(trainer.objective).rpartition("@")[2])
+    if k > n_items:
+        raise ConfigError(f"trainer.objective={trainer.objective}: K={k} is more than the {n_items} items of {run_dir}")
+
+
 def model_kwargs(model_cfg: DictConfig, n_items: int) -> tuple[str, dict[str, Any]]:
     kwargs = OmegaConf.to_container(model_cfg, resolve=True)
     target = kwargs.pop("_target_")
@@ -42,6 +48,7 @@ class FinetuneStage(Stage):
     NAME = "finetune"
     DEPENDS = ("prepare", "pretrain")
     DATA_PARALLEL = True  # under torchrun, training/distributed.py shards each batch over the ranks
+    MEMORY_KEYS = ("trainer.batch_size", "model.max_len", "model.hidden", "model.layers", "eval.user_chunk")
 
     def config_sections(self, cfg: DictConfig) -> dict[str, Any]:
         trainer = OmegaConf.to_container(cfg.trainer, resolve=True)
@@ -163,7 +170,7 @@ class FinetuneStage(Stage):
 
         with open_tracker(str(cfg.trainer.tracking) if distributed.is_main() else "none", ctx.run_dir) as tracker:
             result = fit(
-                model, windows, validate, instantiate(cfg.trainer.optimizer), settings, device,
+                model, windows, validate, targets.instantiate(cfg.trainer.optimizer, "trainer.optimizer"), settings, device,
                 resolve_precision(cfg.trainer.precision, device), on_epoch=tracker.log_epoch,
                 resume=self._resume_point(ctx),
             )

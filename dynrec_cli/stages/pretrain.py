@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from dynrec_cli import artifacts
+from dynrec_cli import artifacts, run_files
 from dynrec_cli.stages.base import Stage, StageContext
 from dynrec_cli.training.device import resolve_device, resolve_encoding_precision
 
@@ -22,6 +22,7 @@ LM_FOLDER = "lm"
 class PretrainStage(Stage):
     NAME = "pretrain"
     DEPENDS = ("prepare",)
+    MEMORY_KEYS = ("encoder.batch_size", "encoder.max_length", "pretrain.mlm.batch_size")
 
     def config_sections(self, cfg: DictConfig) -> dict[str, Any]:
         if not encodes_text(cfg):  # as for encoder=none: an unused encoder= changes nothing downstream
@@ -108,6 +109,4 @@ def item_texts(ctx: StageContext) -> list[str]:
 
 def load_text_table(stage_dir: Path) -> torch.Tensor:
     """(n_items + 1, d) item text embeddings written by this stage (row 0 = padding)."""
-    from safetensors.torch import load_file
-
-    return load_file(str(artifacts.verified_file(stage_dir, TEXT_TABLE)))["text"]
+    return run_files.read_tensors(artifacts.verified_file(stage_dir, TEXT_TABLE), ("text",))["text"]

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
-from dynrec_cli import artifacts
+from dynrec_cli import artifacts, run_files
 from dynrec_cli.errors import ConfigError
 from dynrec_cli.ranking.lists import recommendation_table
 from dynrec_cli.stages.base import Stage, StageContext
@@ -23,6 +23,7 @@ FORMATS = ("parquet", "csv", "jsonl")
 class RankStage(Stage):
     NAME = "rank"
     DEPENDS = ("prepare", "capture")
+    MEMORY_KEYS = ("eval.user_chunk", "eval.item_chunk", "rank.candidates")
 
     def config_sections(self, cfg: DictConfig) -> dict[str, Any]:
         return {"rank": cfg.rank, "eval.item_chunk": cfg.eval.item_chunk, "eval.user_chunk": cfg.eval.user_chunk,
@@ -36,8 +37,6 @@ class RankStage(Stage):
         return {**super().inputs(ctx), **({"store": store} if store else {})}
 
     def run(self, ctx: StageContext, out: Path) -> dict[str, Any]:
-        from safetensors.torch import load_file
-
         from dynrec_cli.capture.view import CAPTURED, captured_users, store_view
 
         cfg, prepared = ctx.cfg.rank, ctx.prepared()
@@ -45,7 +44,7 @@ class RankStage(Stage):
         if view is not None:
             prepared, tensors = view.prepared, {"users": view.user_vectors, "items": view.item_vectors}
         else:
-            tensors = load_file(str(artifacts.verified_file(ctx.stage_dir("capture"), INTERESTS)))
+            tensors = run_files.read_tensors(artifacts.verified_file(ctx.stage_dir("capture"), INTERESTS), ("users", "items"))
         users = captured_users(view) if cfg.users == CAPTURED else _select_users(prepared.users, cfg.users)
         table, figures = recommendation_table(cfg, prepared, users, tensors["users"], tensors["items"],
                                               int(ctx.cfg.eval.item_chunk), int(ctx.cfg.eval.user_chunk), int(ctx.cfg.seed))

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
-import json
 from pathlib import Path
 from typing import Any
 
 from torch import nn
 
-from dynrec_cli import artifacts
-from dynrec_cli.errors import ArtifactError
+from dynrec_cli import artifacts, run_files
+from dynrec_cli.errors import ArtifactError, ConfigError
 
 WEIGHTS, SPEC = "model.safetensors", "model.json"
-# Only our own model classes may be named by a checkpoint: a JSON from elsewhere cannot make
-# us import and call arbitrary code.
-ALLOWED_PREFIX = "dynrec_cli.models."
 
 
 def save_model(model: nn.Module, target: str, kwargs: dict[str, Any], folder: Path) -> None:
@@ -28,14 +23,11 @@ def save_model(model: nn.Module, target: str, kwargs: dict[str, Any], folder: Pa
 
 
 def model_class(target: str) -> type[nn.Module]:
-    """The model class a `_target_` names; only dynrec's own models are allowed."""
-    if not target.startswith(ALLOWED_PREFIX):
-        raise ArtifactError(f"model target '{target}' is not a dynrec model (must start with {ALLOWED_PREFIX})")
-    module_name, _, class_name = target.rpartition(".")
-    cls = getattr(importlib.import_module(module_name), class_name, None)
-    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
-        raise ArtifactError(f"model target '{target}' is not a model class")
-    return cls
+    """The model class a `_target_` names: only dynrec's own models (targets.MODELS), so a JSON
+    from elsewhere cannot make us import and call arbitrary code."""
+    from dynrec_cli import targets
+
+    return targets.resolve(target, targets.MODELS, "model target")
 
 
 def build_model(target: str, kwargs: dict[str, Any]) -> nn.Module:
@@ -47,16 +39,22 @@ def load_model(folder: Path) -> nn.Module:
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
+    from omegaconf import OmegaConf
+
+    from dynrec_cli.config_rules import check_rules
+
     spec_path = artifacts.verified_file(folder, SPEC)
     weights_path = artifacts.verified_file(folder, WEIGHTS)
+    spec = run_files.read_json(spec_path, run_files.MODEL_SPEC)
     try:
-        spec = json.loads(spec_path.read_text())
+        check_rules(OmegaConf.create({"model": spec["kwargs"]}))  # sizes within the bounds a config has
         model = build_model(spec["target"], spec["kwargs"])
-        state = load_file(str(weights_path))
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+    except TypeError as exc:
         raise ArtifactError(f"{spec_path}: not a dynrec model spec ({exc})") from None
-    except ArtifactError as exc:  # a target outside dynrec's models: name the file that asked for it
+    except ConfigError as exc:  # a target outside dynrec's models, a size out of bounds: name the file
         raise ArtifactError(f"{spec_path}: {exc}") from None
+    try:
+        state = load_file(str(weights_path))
     except (SafetensorError, OSError) as exc:
         raise ArtifactError(f"{weights_path}: not a safetensors checkpoint ({exc})") from None
     try:

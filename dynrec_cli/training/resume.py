@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from dynrec_cli import artifacts
+from dynrec_cli import artifacts, run_files
 from dynrec_cli.errors import ArtifactError
 from dynrec_cli.training import distributed
 
@@ -94,7 +94,7 @@ class ResumePoint:
             if manifest is None or manifest.get("config_hash") != self.key:
                 return None
             tensors = load_file(str(artifacts.verified_file(self.folder, TENSORS)))
-            state = artifacts.read_json(artifacts.verified_file(self.folder, STATE))
+            state = run_files.read_json(artifacts.verified_file(self.folder, STATE), run_files.RESUME_STATE)
         except (ArtifactError, SafetensorError, OSError) as exc:
             log.warning("ignoring the resume point %s (%s)", self.folder, exc)
             return None

@@ -3,12 +3,17 @@
 Each file in `cases/` defines `CASE = BadInput(...)`: the files to write into a fresh folder,
 the command to run (`{dir}` = that folder, `{run}` = its run folder), and the patterns the one
 error line must match (the file and the place: row/column or config key). Cases with
-`needs_run=True` start from a copy of a small trained run and `damage` it first.
+`needs_run=True` start from a copy of a small trained run (`base`: the fixture that makes it)
+and `damage` it first. A case with `limits` (resource limits, e.g. a file-size limit) or `env`
+runs the CLI in a subprocess. A payload a case plants must, if it ever ran, create `{dir}/pwned`
+(MARKER), which the runner checks is absent.
 """
 
 from __future__ import annotations
 
 import io
+import os
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +25,7 @@ LOG = HEADER + "".join(row + "\n" for row in ROWS)
 CATALOGUE = "item_id,title\n" + "".join(f"i{i},Item {i}\n" for i in range(12))
 # k-core off so every spoiled row still reaches the reader's checks
 PREPARE_ARGS = ["data.min_user_interactions=3", "data.min_item_interactions=1"]
+MARKER = "pwned"  # what a planted payload would create, had it run
 TINY_MODEL = ["model=sasrec", "model.hidden=8", "model.layers=1", "model.heads=1", "model.max_len=8",
               "trainer=tiny", "trainer.batch_size=16", "eval.ks=[5,10]"]
 
@@ -33,6 +39,10 @@ class BadInput:
     files: dict[str, bytes | str | Callable[[Path], None]] = field(default_factory=dict)
     needs_run: bool = False
     damage: Callable[[Path], None] | None = None
+    base: str = "trained_run"  # the fixture whose run a needs_run case copies
+    limits: dict[str, int] = field(default_factory=dict)  # resource name (RLIMIT_FSIZE, RLIMIT_AS) -> bytes
+    env: dict[str, str] = field(default_factory=dict)  # extra environment ({dir} allowed), e.g. PYTHONPATH
+    absent: list[str] = field(default_factory=list)  # text the output must not hold (a payload's arguments)
 
 
 def csv_case(log: str | bytes, expect: list[str], *extra: str, name: str = "log.csv") -> BadInput:
@@ -66,9 +76,49 @@ def rows_with(changes: dict[int, str]) -> str:
     return HEADER + "".join(row + "\n" for row in rows)
 
 
-def run_case(args: list[str], expect: list[str], damage: Callable[[Path], None]) -> BadInput:
+def run_case(args: list[str], expect: list[str], damage: Callable[[Path], None], **options) -> BadInput:
     """A command on a copy of the trained run, damaged first."""
-    return BadInput(args=args, expect=expect, needs_run=True, damage=damage)
+    return BadInput(args=args, expect=expect, needs_run=True, damage=damage, **options)
+
+
+def train_args(*extra: str) -> list[str]:
+    """`dynrec train` of the tiny model on the good log written as {dir}/log.csv (see `good_files`)."""
+    return ["train", "run_dir={run}", "data=csv", "data.interactions={dir}/log.csv", *PREPARE_ARGS, *TINY_MODEL, *extra]
+
+
+def good_files() -> dict[str, bytes | str | Callable[[Path], None]]:
+    return {"log.csv": LOG}
+
+
+class _Payload:
+    """Unpickling this runs `touch MARKER`."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # noqa: ANN204 - pickle's protocol
+        return os.system, (f"touch {self.marker}",)
+
+
+def pickle_payload(marker: Path) -> bytes:
+    """A pickle whose loading creates `marker`."""
+    return pickle.dumps(_Payload(marker))
+
+
+def plant_pickle(path: Path) -> None:
+    """A pickle at `path` whose loading creates MARKER beside it (`files={"payload.pkl": plant_pickle}`)."""
+    path.write_bytes(pickle_payload(path.parent / MARKER))
+
+
+# a `_target_` that runs a planted pickle's payload (pandas is installed with dynrec; Hydra's own
+# best-effort blocklist stops os.system, not this)
+READ_PAYLOAD = "{_target_:pandas.read_pickle,filepath_or_buffer:{dir}/payload.pkl}"
+
+
+def import_payload(folder: Path, module: str) -> None:
+    """A module `module` in `folder` whose import creates folder/MARKER (the case puts folder on PYTHONPATH)."""
+    (folder / module).mkdir(parents=True)
+    (folder / module / "__init__.py").write_text(f"open({str(folder / MARKER)!r}, 'w').close()\n")
 
 
 def rehash(stage_dir: Path, name: str) -> None:
@@ -81,3 +131,14 @@ def rehash(stage_dir: Path, name: str) -> None:
     manifest = json.loads(manifest_path.read_text())
     manifest["outputs"][name] = file_hash(stage_dir / name)
     manifest_path.write_text(json.dumps(manifest))
+
+
+def edit_model_spec(run: Path, change: Callable[[dict], None]) -> None:
+    """Apply `change` to the run's finetune/model.json and rehash it, so only its content is wrong."""
+    import json
+
+    spec_path = run / "finetune" / "model.json"
+    spec = json.loads(spec_path.read_text())
+    change(spec)
+    spec_path.write_text(json.dumps(spec))
+    rehash(run / "finetune", "model.json")

@@ -3,28 +3,17 @@ shard should be is refused (or ignored), and the code it carries never runs."""
 
 from __future__ import annotations
 
-import os
 import pickle
 import re
 import shutil
 from pathlib import Path
 
-from tests.bad_inputs.case import CATALOGUE, LOG, PREPARE_ARGS, rehash
+from tests.bad_inputs.case import CATALOGUE, LOG, PREPARE_ARGS, pickle_payload, rehash
 from tests.conftest import REPO
 
 
-class _Payload:
-    """Unpickling this runs `touch MARKER`."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):  # noqa: ANN204 - pickle's protocol
-        return os.system, (f"touch {self.marker}",)
-
-
 def plant(path: Path, marker: Path) -> None:
-    path.write_bytes(pickle.dumps(_Payload(marker)))
+    path.write_bytes(pickle_payload(marker))
 
 
 def test_the_payload_works_when_unpickled(tmp_path: Path) -> None:
