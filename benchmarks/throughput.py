@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.common import BASELINES, DATASETS, REFERENCE, RESULTS, markdown_table, read_json, run_dynrec, run_module
+from dynrec_cli.data.clock import NS_PER_S
 
 DATA = {
     "ml-100k": ["data=recbole", f"data.path={DATASETS / 'ml-100k'}"],
@@ -97,7 +98,7 @@ def _capture(run_dir: Path) -> dict:
     prepare = run_dir / "prepare"
     users = pd.read_parquet(prepare / "users.parquet")["user_id"].to_numpy()
     items = pd.read_parquet(prepare / "items.parquet")["item_id"].to_numpy()
-    last = int(pd.read_parquet(prepare / "events.parquet", columns=["time"])["time"].max())
+    last = int(pd.read_parquet(prepare / "events.parquet", columns=["time"])["time"].max()) // NS_PER_S  # unix seconds
     rng = np.random.default_rng(SEED)
     events = pd.DataFrame({
         "user_id": rng.choice(users, CAPTURE_EVENTS), "item_id": rng.choice(items, CAPTURE_EVENTS),

@@ -28,7 +28,8 @@ from dynrec_cli.errors import ArtifactError
 
 MANIFEST = "manifest.json"
 # Bumped when a stage's artifact format changes, so old run folders are refused, not misread.
-ARTIFACT_VERSION = 1
+# 2: event times are int64 nanoseconds (prepared events, the models' time features), not seconds.
+ARTIFACT_VERSION = 2
 
 
 _UMASK: int | None = None

@@ -83,7 +83,7 @@ def validate_config(cfg: DictConfig) -> None:
     check_rules(cfg)  # every numeric, enum and flag key: range or choices
 
 
-REQUIRED_HINTS = {"encoder.model": "a Hugging Face id in the local cache or a model folder, e.g. encoder.model=/models/bge-small"}
+REQUIRED_HINTS = {"encoder.model": "a Hugging Face Hub id or a model folder, e.g. encoder.model=BAAI/bge-small-en-v1.5"}
 
 
 def _check_required(cfg: DictConfig) -> None:
@@ -97,8 +97,12 @@ def _check_required(cfg: DictConfig) -> None:
 
 def _check_data_keys(data: DictConfig) -> None:
     """Data keys that can be judged before any file is read."""
+    from dynrec_cli.data import remote
     from dynrec_cli.data.text import template_fields
 
+    for key in ("path", "interactions", "items"):  # a URL's filesystem package: before any work
+        if remote.is_url(data.get(key)):
+            remote.check_url(str(data[key]), f"data.{key}")
     if data.get("text_template") is not None:
         template_fields(str(data.text_template))
     check_one_column_per_role(OmegaConf.to_container(data.columns), "data.columns")

@@ -138,6 +138,8 @@ RULES: dict[str, Range | Choice | Flag] = {
     "encoder.pooling": Choice(("auto", "mean", "cls", "last")),
     "encoder.normalize": Flag(),
     "encoder.precision": Choice(("auto", "fp32", "bf16", "fp16")),
+    "encoder.batch_tokens": Range(1, integer=True, nullable=True),
+    "encoder.device_map": Choice(("auto", "balanced", "balanced_low_0", "sequential"), nullable=True),
     "adapter.lora.refresh": Choice(("epoch",)),
     "pretrain.mlm.lr": POSITIVE,
     "pretrain.mlm.mask_prob": Range(0, 1, low_open=True, high_open=True),

@@ -24,9 +24,10 @@ def test_quick_start_targets_exist() -> None:
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_cheat_sheet_command_composes(cli, command: str) -> None:
-    words = shlex.split(command)[1:]
+    words = shlex.split(command, comments=True)[1:]
     verb, args = words[0], [w for w in words[1:] if not w.startswith("--fail-under") and "=" in w and not w.startswith("test/")]
-    result = cli(verb, "--print-config", *args)
+    config_dir = words[words.index("--config-dir") : words.index("--config-dir") + 2] if "--config-dir" in words else []
+    result = cli(verb, "--print-config", *config_dir, *args)
     assert result.exit_code == 0, (command, result.output)
 
 

@@ -9,10 +9,13 @@ import pandas as pd
 import torch
 
 from dynrec_cli.capture.apply import cosine_distance
+from dynrec_cli.data.clock import seconds
 
 
 def drift_table(events: pd.DataFrame, user_ids: pd.Series, start: torch.Tensor, now: torch.Tensor) -> pd.DataFrame:
     """Per touched user: events applied, cosine distance from the capture's start to now.
+
+    `first_time`, `last_time`: the user's first and last applied event, int64 nanoseconds.
 
     Args:
         events: the capture's applied events (user_idx, time, drift).
@@ -40,14 +43,22 @@ def drift_table(events: pd.DataFrame, user_ids: pd.Series, start: torch.Tensor, 
 
 
 def drift_over_time(events: pd.DataFrame, bins: int) -> pd.DataFrame:
-    """Mean per-event drift and event count in `bins` equal-width periods of the event times."""
-    times = events["time"].to_numpy()
-    edges = np.linspace(times.min(), times.max(), bins + 1) if len(times) else np.zeros(bins + 1)
-    which = np.clip(np.searchsorted(edges, times, side="right") - 1, 0, bins - 1)
+    """Mean per-event drift and event count in `bins` equal-width periods of the event times.
+
+    `start` is each period's start in nanoseconds. Periods are cut on offsets from the first
+    event (exact integers), so events milliseconds apart fall on the right side of an edge.
+    """
+    times = events["time"].to_numpy(np.int64)
+    first = int(times.min()) if len(times) else 0
+    offsets = times - first
+    span = int(offsets.max()) if len(times) else 0
+    # edges rounded up in Python integers: an event is past an edge exactly when it is past the real one
+    edges = np.array([-(-span * i // bins) for i in range(bins + 1)], dtype=np.int64)
+    which = np.clip(np.searchsorted(edges, offsets, side="right") - 1, 0, bins - 1)
     frame = pd.DataFrame({"period": which, "drift": events["drift"].to_numpy()})
     summary = frame.groupby("period").agg(events=("drift", "size"), mean_drift=("drift", "mean"))
     summary = summary.reindex(range(bins), fill_value=0)
-    summary["start"] = edges[:-1]
+    summary["start"] = first + edges[:-1]
     return summary.reset_index()
 
 
@@ -59,7 +70,7 @@ def drift_plot(events: pd.DataFrame, path: Path, bins: int, has_time: bool) -> N
     import matplotlib.pyplot as plt
 
     timeline = drift_over_time(events, bins)
-    x = pd.to_datetime(timeline["start"], unit="s") if has_time else timeline["start"]
+    x = pd.to_datetime(timeline["start"], unit="ns") if has_time else pd.Series(seconds(timeline["start"].to_numpy()))
     width = (x.iloc[1] - x.iloc[0]) if len(x) > 1 else 1
     fig, left = plt.subplots(figsize=(8, 4), dpi=100)
     right = left.twinx()

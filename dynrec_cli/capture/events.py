@@ -21,7 +21,7 @@ SAME_COLUMNS = ("a capture file needs the columns of the log the run was trained
 class NewEvents:
     """A capture file's events in time order (stable: ties keep the file's order).
 
-    users: (n,) original user ids (str); items: (n,) store item indices; times: (n,) int64;
+    users: (n,) original user ids (str); items: (n,) store item indices; times: (n,) int64 ns;
     rows: (n,) line numbers in the file; has_time: False when `data.columns.time` is null.
     """
 

@@ -23,6 +23,7 @@ from dynrec_cli.capture import store as stores
 from dynrec_cli.capture.apply import Encoder, Timing, probe_latency, run_chunks
 from dynrec_cli.capture.events import NewEvents, capture_columns, read_events
 from dynrec_cli.capture.lock import store_lock
+from dynrec_cli.data.clock import iso, positions
 from dynrec_cli.errors import ArtifactError, DataError
 from dynrec_cli.stages.base import StageContext, upstream_fingerprint
 
@@ -135,8 +136,8 @@ def check_order(store: stores.InterestStore, events: NewEvents, late: str, time_
     bad = events.times < last if events.has_time else np.zeros(len(events), bool)
     if bad.any() and late == "error":
         j = int(np.argmax(bad))
-        raise DataError(events.path, f"event at time {events.times[j]} is older than user '{events.users[j]}''s latest stored "
-                        f"event (time {last[j]})", row=int(events.rows[j]), column=time_column,
+        raise DataError(events.path, f"event at {iso(events.times[j])} is older than user '{events.users[j]}''s latest stored "
+                        f"event ({iso(last[j])})", row=int(events.rows[j]), column=time_column,
                         fix="events must follow what the store holds; capture.late_events=skip drops such events")
 
 
@@ -186,10 +187,10 @@ def place_events(store: stores.InterestStore, events: NewEvents) -> tuple[np.nda
 
 
 def _positions(store: stores.InterestStore, users: np.ndarray) -> np.ndarray:
-    """Without timestamps, each new event's time is the next step of its user's sequence."""
+    """Without timestamps, each new event's time is the next step (one second) of its user's sequence."""
     from dynrec_cli.data.sequences import ragged_arange
 
     order = np.argsort(users, kind="stable")
     steps = np.empty(len(users), np.int64)
     steps[order] = ragged_arange(np.bincount(users)[np.unique(users[order])]) + 1
-    return np.maximum(store.state.last_times()[users], 0) + steps
+    return np.maximum(store.state.last_times()[users], 0) + positions(steps)

@@ -3,7 +3,7 @@
 Layout of `DIR/store/` (or `capture.store=`):
 
     store.json                 the commit point: generation, run fingerprints, cursor, file hashes
-    gen-<N>/state.safetensors  window_items, window_times (users × max_len), users (users × d),
+    gen-<N>/state.safetensors  window_items, window_times (users × max_len, int64 ns), users (users × d),
                                items (items + 1 × d), touched (user indices of the last capture),
                                start (users × d at the start of a capture in progress, if any)
     gen-<N>/users.parquet      user_idx, user_id (new users appended)
@@ -32,7 +32,7 @@ from dynrec_cli.capture.lock import make_lock_file
 from dynrec_cli.errors import ArtifactError
 
 STORE_JSON, STATE, USERS, ITEMS, SEGMENTS = "store.json", "state.safetensors", "users.parquet", "items.parquet", "events"
-STORE_VERSION = 1
+STORE_VERSION = 2  # 2: window_times in nanoseconds (1: seconds)
 STATE_TENSORS = ("window_items", "window_times", "users", "items", "touched")
 NO_TIME = np.iinfo(np.int64).min
 FEW = 32  # user_index: up to this many ids are looked up one by one

@@ -124,7 +124,8 @@ def run_verb(
         check_baseline_options(baseline, list(max_drop))
         from dynrec_cli import pipeline
 
-        if (multirun or any(o.startswith("hparams_search=") for o in overrides)) and not print_config:
+        # a search space (hparams_search=) or a sweep file (+sweep=) means a sweep, as -m does
+        if (multirun or any(o.startswith(("hparams_search=", "+sweep=")) for o in overrides)) and not print_config:
             from dynrec_cli.cli.sweep_check import refuse_sweeping_a_trained_run, validate_sweep
 
             refuse_sweeping_a_trained_run(verb, overrides)

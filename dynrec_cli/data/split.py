@@ -6,9 +6,13 @@ sorted by `sort_events` (user, then time, then file order) with a 0..n-1 index.
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 import numpy as np
 import pandas as pd
 
+from dynrec_cli.data.clock import from_seconds, iso
 from dynrec_cli.data.types import ITEM, TEST, TIME, TRAIN, USER, VALID
 from dynrec_cli.errors import ConfigError
 
@@ -36,27 +40,35 @@ def leave_one_out(events: pd.DataFrame, user_col: str = USER) -> np.ndarray:
     return split
 
 
-def resolve_cutoff(times: np.ndarray, value: float | int, name: str) -> float:
-    """Turn a split setting into a timestamp.
+def resolve_cutoff(times: np.ndarray, value: float | int, name: str) -> int:
+    """Turn a split setting into an instant, exactly.
 
     Args:
-        times: (n_events,) event times.
-        value: a fraction in (0, 1), read as the time quantile of all events, or an absolute
-            unix timestamp (> 1).
+        times: (n_events,) int64 event times (nanoseconds).
+        value: a fraction in (0, 1), read as the time quantile of all events (linear
+            interpolation, as numpy's default), or an absolute unix timestamp in seconds (> 1).
         name: the config key, for the message.
 
     Returns:
-        The cut-off: events at or after it fall on the later side.
+        The cut-off in int64 nanoseconds, rounded up: events at or after it fall on the later
+        side, exactly as they are at or after the quantile or the timestamp itself.
     """
     if isinstance(value, bool) or not (0 < value < 1 or value > 1):
         raise ConfigError(
             f"{name} must be a fraction in (0, 1) or a unix timestamp > 1, got {value!r}"
         )
     if value > 1:
-        return float(value)
+        return from_seconds(value)
     if len(times) == 0:
         raise ConfigError(f"{name}: cannot take a time quantile of an empty event log")
-    return float(np.quantile(np.asarray(times, dtype=np.float64), value))
+    # in integers and exact fractions: a float64 quantile of nanoseconds near 1.6e18 would be
+    # off by up to 256 ns, and put events a few hundred nanoseconds apart on the wrong side
+    position = Fraction(value) * (len(times) - 1)
+    low = math.floor(position)
+    high = min(low + 1, len(times) - 1)
+    ordered = np.partition(np.asarray(times, dtype=np.int64), [low, high])
+    below, above = int(ordered[low]), int(ordered[high])
+    return math.ceil(below + (position - low) * (above - below))
 
 
 def temporal_split(events: pd.DataFrame, valid: float | int, test: float | int) -> np.ndarray:
@@ -68,7 +80,7 @@ def temporal_split(events: pd.DataFrame, valid: float | int, test: float | int) 
 
     Args:
         events: sorted events with a `time` column.
-        valid: valid cut-off, a fraction (time quantile) or a unix timestamp.
+        valid: valid cut-off, a fraction (time quantile) or a unix timestamp in seconds.
         test: test cut-off, the same kinds.
 
     Returns:
@@ -82,8 +94,8 @@ def temporal_split(events: pd.DataFrame, valid: float | int, test: float | int) 
     test_cut = resolve_cutoff(times, test, "data.temporal.test")
     if valid_cut > test_cut:
         raise ConfigError(
-            f"the valid cut-off ({valid!r} -> {valid_cut:.0f}) comes after the test cut-off "
-            f"({test!r} -> {test_cut:.0f}); valid must be <= test"
+            f"the valid cut-off ({valid!r} -> {iso(valid_cut)}) comes after the test cut-off "
+            f"({test!r} -> {iso(test_cut)}); valid must be <= test"
         )
     split = np.full(len(events), TRAIN, dtype=np.int8)
     split[times >= valid_cut] = VALID

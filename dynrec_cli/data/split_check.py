@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dynrec_cli.data.clock import iso
 from dynrec_cli.data.split import resolve_cutoff
 from dynrec_cli.data.types import TEST, TIME, TRAIN, USER, VALID
 from dynrec_cli.errors import DataError
@@ -76,21 +77,13 @@ def _why(events: pd.DataFrame, how: str, valid: float, test: float, name: str) -
     given = {"valid": valid, "test": test}
     cuts = {key: resolve_cutoff(times, value, f"data.temporal.{key}") for key, value in given.items()}
     if first == last:
-        return f"every event has the same time, {_date(first)}, so no cut-off separates them"
-    span = f"the events run from {_date(first)} to {_date(last)}"
+        return f"every event has the same time, {iso(first)}, so no cut-off separates them"
+    span = f"the events run from {iso(first)} to {iso(last)}"
     if name == "train" and cuts["valid"] <= first:
-        return f"data.temporal.valid={valid} cuts at {_date(cuts['valid'])}, at or before the first event ({span})"
+        return f"data.temporal.valid={valid} cuts at {iso(cuts['valid'])}, at or before the first event ({span})"
     if name != "train" and cuts[name] > last:
-        return f"data.temporal.{name}={given[name]} cuts at {_date(cuts[name])}, after the last event ({span})"
+        return f"data.temporal.{name}={given[name]} cuts at {iso(cuts[name])}, after the last event ({span})"
     if name == "valid" and cuts["valid"] == cuts["test"]:
-        return f"data.temporal.valid={valid} and data.temporal.test={test} cut at the same time, {_date(cuts['test'])}"
+        return f"data.temporal.valid={valid} and data.temporal.test={test} cut at the same time, {iso(cuts['test'])}"
     return f"no user has events on both sides of the cut-off ({span})"
-
-
-def _date(seconds: float) -> str:
-    """Unix seconds as an ISO date for messages (the raw number when out of range)."""
-    try:
-        return pd.Timestamp(int(seconds), unit="s").isoformat()
-    except (OverflowError, ValueError):
-        return str(int(seconds))
 

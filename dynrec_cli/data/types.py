@@ -19,7 +19,8 @@ class RawData:
 
     Attributes:
         events: one row per event with columns `user`, `item` (both str), `time` (int64: unix
-            seconds, or the position in the user's sequence for formats without time), optional
+            nanoseconds, `dynrec_cli.data.clock`; for formats without time, the event's position
+            as that many seconds), optional
             `rating` (float) and `event` (str), and `row` (int64: 1-based line number in the
             source file, for error messages).
         items: the catalogue, or None: column `item` (str, unique) plus text columns
@@ -50,7 +51,7 @@ class PreparedData:
 
     Attributes:
         events: columns `user_idx` (0..n_users-1), `item_idx` (1..n_items; 0 is padding),
-            `time` (int64), `split` (TRAIN/VALID/TEST), sorted by user, then time, then
+            `time` (int64 unix nanoseconds), `split` (TRAIN/VALID/TEST), sorted by user, then time, then
             original order.
         items: `item_idx` (1..n_items), `item_id` (original id, str), `text` (str), plus the
             catalogue's text columns; row i-1 describes item i.

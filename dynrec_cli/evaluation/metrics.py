@@ -2,13 +2,19 @@
 
 Conventions (RecBole's, binary relevance):
 
-- ``topk_items``: (batch, K) recommended item indices, best first.
+- ``topk_items``: (batch, K) recommended item indices, best first. A list may be
+  short (a user with fewer than K items left once their history and the filters are
+  excluded): its empty slots hold 0, the padding index, which is never an item and never a
+  target, so it is never a hit, never covered and never counted.
 - ``targets``: (batch, T) held-out item indices per user, padded with ``-1``;
   leave-one-out has T = 1, a temporal split may have several. Targets in a row
   are assumed distinct.
 - Every metric takes ``hits`` (batch, K), ``n_targets`` (batch,) and a cutoff
   ``k <= K`` and returns a float (batch,) tensor. A user without targets scores
-  0 everywhere; callers usually drop such users before averaging.
+  0 everywhere; callers usually drop such users before averaging. Empty slots are
+  misses: precision@k keeps the conventional k denominator however short the list
+  (a list of 3 items with 1 hit has precision@10 = 0.1), and recall, NDCG, MRR and MAP
+  are unchanged by them (their ideal lists depend on the targets, not on the list).
 """
 
 from __future__ import annotations
@@ -86,7 +92,8 @@ def hit_at_k(hits: Tensor, n_targets: Tensor, k: int) -> Tensor:
 
 
 def precision_at_k(hits: Tensor, n_targets: Tensor, k: int) -> Tensor:
-    """Hits in the top k divided by k. Shapes as in ``recall_at_k``."""
+    """Hits in the top k divided by k (k, not the list's length: empty slots are misses).
+    Shapes as in ``recall_at_k``."""
     del n_targets  # uniform signature
     return _cut(hits, k).sum(dim=1) / k
 
@@ -157,8 +164,8 @@ def item_coverage(topk_items: Tensor, k: int, n_items: int) -> float:
     """Share of the catalogue that appears in at least one user's top k.
 
     Args:
-        topk_items: (batch, K) long recommended items, best first; negative
-            entries (padding) are ignored.
+        topk_items: (batch, K) long recommended items, best first; empty slots
+            (0, or negative) are ignored.
         k: cutoff; only the first k columns count.
         n_items: catalogue size, > 0.
 
@@ -168,5 +175,5 @@ def item_coverage(topk_items: Tensor, k: int, n_items: int) -> float:
     if n_items <= 0:
         raise ValueError(f"n_items must be > 0, got {n_items}")
     items = topk_items[:, :k]
-    distinct = torch.unique(items[items >= 0]).numel()  # CPU-GPU sync point
+    distinct = torch.unique(items[items > 0]).numel()  # CPU-GPU sync point
     return distinct / n_items

@@ -40,9 +40,11 @@ def finish_evaluation(ctx: StageContext, out: Path, metrics: dict[str, float]) -
     """Reports (unless eval.report=false) and the final figures to the tracker (trainer.tracking)."""
     if ctx.cfg.eval.report:
         write_reports(ctx, out, metrics)
+    from omegaconf import OmegaConf
+
     from dynrec_cli.training.tracking import open_tracker
 
-    with open_tracker(str(ctx.cfg.trainer.tracking), ctx.run_dir) as tracker:
+    with open_tracker(str(ctx.cfg.trainer.tracking), ctx.run_dir, OmegaConf.to_container(ctx.cfg, resolve=True)) as tracker:
         tracker.log_final(metrics)
 
 

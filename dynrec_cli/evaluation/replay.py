@@ -120,7 +120,8 @@ def replay_evaluation(model: nn.Module, events: pd.DataFrame, n_users: int, ks: 
 
 
 def period_table(replay: ReplayEvents, results: dict[str, SplitResult], periods: int) -> pd.DataFrame:
-    """One row per period (equal numbers of events in time order): its span and both protocols' means."""
+    """One row per period (equal numbers of events in time order): its span (`start`, `end`: int64 unix
+    nanoseconds, so events within one second keep their order) and both protocols' means."""
     order = np.argsort(replay.times, kind="stable")
     if not len(order):
         return pd.DataFrame(columns=["period", "start", "end", "events"])

@@ -14,10 +14,10 @@ import pandas as pd
 import torch
 from torch import Tensor
 
+from dynrec_cli.data.clock import NS_PER_DAY
 from dynrec_cli.errors import ConfigError
 
 log = logging.getLogger(__name__)
-SECONDS_PER_DAY = 86_400.0
 
 
 def popularity(events: pd.DataFrame, n_items: int) -> Tensor:
@@ -36,7 +36,7 @@ def freshness(events: pd.DataFrame, n_items: int, by: str, half_life_days: float
     """0.5 ** (age / half-life) of each item, age = days from its first or last event to the log's end.
 
     Args:
-        events: prepared events with real unix-second timestamps in `time`.
+        events: prepared events with real timestamps in `time` (int64 nanoseconds).
         by: "first" (new to the log) or "last" (still being consumed).
         half_life_days: age at which the value halves.
 
@@ -48,7 +48,7 @@ def freshness(events: pd.DataFrame, n_items: int, by: str, half_life_days: float
     if half_life_days <= 0:
         raise ConfigError(f"rank.freshness.half_life_days={half_life_days}: must be > 0")
     times = events.groupby("item_idx")["time"].agg("min" if by == "first" else "max")
-    age_days = (events["time"].max() - times.to_numpy()) / SECONDS_PER_DAY
+    age_days = (events["time"].max() - times.to_numpy()) / NS_PER_DAY  # the age exact in integers, then days
     out = np.zeros(n_items + 1)
     out[times.index.to_numpy()] = np.power(0.5, age_days / half_life_days)
     return torch.from_numpy(out).float()

@@ -28,7 +28,10 @@ def topk_for_users(
         allowed: (n_items + 1,) bool; items marked False are recommended to nobody.
 
     Returns:
-        values (B, k) and item indices (B, k), best first, ties broken by lower index.
+        values (B, k) and item indices (B, k), best first, ties broken by lower index. A user
+        with fewer than k items left after `exclude` and `allowed` gets a short list: the
+        slots past it hold value -inf and item 0 (padding, never an item), which every metric
+        and the rank table leave out.
     """
     n_items = item_vecs.shape[0]
     rows, items = exclude if exclude is not None else (None, None)
@@ -46,4 +49,6 @@ def topk_for_users(
             block[rows[inside], items[inside] - start] = float("-inf")
         return block
 
-    return chunked_topk(scores, user_vecs.shape[0], n_items, min(k, n_items - 1), item_chunk)
+    values, indices = chunked_topk(scores, user_vecs.shape[0], n_items, min(k, n_items - 1), item_chunk)
+    # -inf is only ever a masked item (padding, excluded, filtered): an empty slot, not an item
+    return values, indices.masked_fill_(values == float("-inf"), 0)

@@ -168,7 +168,8 @@ class FinetuneStage(Stage):
         )
         from dynrec_cli.training.tracking import open_tracker
 
-        with open_tracker(str(cfg.trainer.tracking) if distributed.is_main() else "none", ctx.run_dir) as tracker:
+        kind = str(cfg.trainer.tracking) if distributed.is_main() else "none"
+        with open_tracker(kind, ctx.run_dir, OmegaConf.to_container(cfg, resolve=True)) as tracker:
             result = fit(
                 model, windows, validate, targets.instantiate(cfg.trainer.optimizer, "trainer.optimizer"), settings, device,
                 resolve_precision(cfg.trainer.precision, device), on_epoch=tracker.log_epoch,

@@ -12,7 +12,7 @@ import pyarrow as pa
 from omegaconf import DictConfig, OmegaConf
 
 from dynrec_cli import artifacts
-from dynrec_cli.data import clean, forgotten, split
+from dynrec_cli.data import clean, forgotten, remote, split
 from dynrec_cli.data.readers import read_dataset
 from dynrec_cli.data.split_check import check_splits
 from dynrec_cli.data.stats import dataset_statistics
@@ -25,16 +25,25 @@ from dynrec_cli.stages.base import Stage, StageContext
 log = logging.getLogger(__name__)
 
 
+DATA_FILES = ("interactions", "items", "path")  # data.* keys that name files or folders (or their URLs)
+
+
 def _input_files(data: DictConfig) -> list[Path]:
-    """The files a data config can read, found without reading them (for the skip check)."""
+    """The local files a data config can read, found without reading them (for the skip check)."""
     files: list[Path] = []
     for key in ("interactions", "items"):
-        if data.get(key):
+        if data.get(key) and not remote.is_url(data[key]):
             files.append(Path(data[key]))
-    if data.get("path"):
+    if data.get("path") and not remote.is_url(data.path):
         root = Path(data.path)
         files.extend(sorted(p for p in root.iterdir() if p.is_file()) if root.is_dir() else [root])
     return files
+
+
+def _local(ctx: StageContext) -> dict[str, Path | None]:
+    """data.interactions / items / path as local paths: URLs fetched through fsspec (once per command)."""
+    copies = remote.copies_of(ctx.cache)
+    return {key: remote.localise(ctx.cfg.data.get(key) or None, f"data.{key}", copies) for key in DATA_FILES}
 
 
 class PrepareStage(Stage):
@@ -47,32 +56,38 @@ class PrepareStage(Stage):
         return {"data": data, "seed": cfg.seed}
 
     def inputs(self, ctx: StageContext) -> dict[str, str]:
-        files = {str(p): artifacts.file_hash(p) for p in _input_files(ctx.cfg.data) if p.is_file()}
-        return {**files, **forgotten.inputs(ctx.run_dir)}  # a user forgotten since: the next train prepares again
+        hashes = {str(p): artifacts.file_hash(p) for p in _input_files(ctx.cfg.data) if p.is_file()}
+        _local(ctx)  # fetches the URLs, hashing their content
+        copies = remote.copies_of(ctx.cache)
+        for key in DATA_FILES:
+            if remote.is_url(ctx.cfg.data.get(key)):
+                hashes.update(copies.files_of(ctx.cfg.data[key]))
+        return {**hashes, **forgotten.inputs(ctx.run_dir)}  # a user forgotten since: the next train prepares again
 
     def run(self, ctx: StageContext, out: Path) -> dict[str, Any]:
-        data = ctx.cfg.data
-        raw = read_dataset(
-            format=data.format,
-            path=data.path,
-            interactions=data.interactions,
-            items=data["items"],
-            columns=OmegaConf.to_container(data.columns),
-            item_id_column=data.item_id_column,
-            text_fields=OmegaConf.to_container(data.text_fields) if data.text_fields else None,
-            sep=data.sep,
-            items_sep=data.get("items_sep"),
-            encoding=data.encoding,
-        )
-        # the reader's Arrow buffers are freed by now, but the Arrow allocator keeps their pages
-        # (about 0.8 GiB on a 10M-event log) unless told: give them back before the pandas steps
-        pa.default_memory_pool().release_unused()
-        gone = forgotten.is_forgotten(ctx.run_dir, raw.events[USER])
-        if gone.any():  # DELETE /users/{id} or dynrec forget: the user's events are never trained on again
-            log.info("[prepare] %d events of %d forgotten users left out (%s)", int(gone.sum()),
-                     raw.events.loc[gone, USER].nunique(), forgotten.TOMBSTONES)
-            raw.events = raw.events[~gone]
-        prepared, figures = prepare(raw, data, int(ctx.cfg.seed))
+        data, local = ctx.cfg.data, _local(ctx)
+        with remote.named_as_urls(remote.copies_of(ctx.cache)):  # errors name the URL, not its local copy
+            raw = read_dataset(
+                format=data.format,
+                path=local["path"],
+                interactions=local["interactions"],
+                items=local["items"],
+                columns=OmegaConf.to_container(data.columns),
+                item_id_column=data.item_id_column,
+                text_fields=OmegaConf.to_container(data.text_fields) if data.text_fields else None,
+                sep=data.sep,
+                items_sep=data.get("items_sep"),
+                encoding=data.encoding,
+            )
+            # the reader's Arrow buffers are freed by now, but the Arrow allocator keeps their pages
+            # (about 0.8 GiB on a 10M-event log) unless told: give them back before the pandas steps
+            pa.default_memory_pool().release_unused()
+            gone = forgotten.is_forgotten(ctx.run_dir, raw.events[USER])
+            if gone.any():  # DELETE /users/{id} or dynrec forget: the user's events are never trained on again
+                log.info("[prepare] %d events of %d forgotten users left out (%s)", int(gone.sum()),
+                         raw.events.loc[gone, USER].nunique(), forgotten.TOMBSTONES)
+                raw.events = raw.events[~gone]
+            prepared, figures = prepare(raw, data, int(ctx.cfg.seed))
         save_prepared(prepared, out)
         artifacts.write_json(out / "stats.json", figures)
         return figures

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from dynrec_cli.adapters import build_adapter
+from dynrec_cli.data.clock import NS_PER_S as NS
 from dynrec_cli.errors import ConfigError
 from dynrec_cli.models.dynrec import DynRec
 from dynrec_cli.models.time import recency_weights, time_gap_buckets
@@ -20,17 +21,31 @@ LINEAR = ADAPTERS[0]
 
 def test_time_gap_buckets_are_log2_of_the_gap() -> None:
     items = torch.tensor([[0, 0, 5, 6, 7, 8, 9, 4]])
-    times = torch.tensor([[0, 0, 1000, 1000, 1001, 1004, 999, 999 + 2**40]])
+    times = torch.tensor([[0, 0, 1000, 1000, 1001, 1004, 999, 999 + 2**33]]) * NS  # times are nanoseconds
     # padding 0, first event 0, gap 0 -> 0, 1 s -> 1, 3 s -> 2, negative -> 0, huge -> capped
     assert time_gap_buckets(items, times, 32).tolist() == [[0, 0, 0, 0, 1, 2, 0, 31]]
     edges = torch.tensor([[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]]) + 1
-    times = torch.tensor([[0, 1, 3, 6, 7, 14, 15, 30, 31, 31 + 2**20]])  # gaps 1, 2, 3, 1, 7, 1, 15, 1, 2**20
+    times = torch.tensor([[0, 1, 3, 6, 7, 14, 15, 30, 31, 31 + 2**20]]) * NS  # gaps 1, 2, 3, 1, 7, 1, 15, 1, 2**20 s
     assert time_gap_buckets(edges, times, 32).tolist() == [[0, 1, 1, 2, 1, 3, 1, 4, 1, 20]]
+
+
+def test_time_gaps_below_a_second_count() -> None:
+    items = torch.tensor([[1, 2, 3, 4]])
+    # gaps 0.999 s, 1.000 s, 2.999999999 s: the buckets of floor(log2(1 + gap)), not of whole seconds
+    times = torch.tensor([[1_600_000_000 * NS, 1_600_000_000_999_000_000, 1_600_000_001_999_000_000,
+                           1_600_000_004_998_999_999]])
+    assert time_gap_buckets(items, times, 32).tolist() == [[0, 0, 1, 1]]
+    lam_pos, lam_t = torch.tensor(0.0), torch.tensor(1.0)
+    close = recency_weights(items[:, :2], times[:, :2], 2, lam_pos, lam_t, last_only=True)[0, 0]
+    apart = times[:, :2].clone()
+    apart[0, 0] -= 800_000_000  # the older event 0.8 s earlier: it weighs less
+    far = recency_weights(items[:, :2], apart, 2, lam_pos, lam_t, last_only=True)[0, 0]
+    assert far[0] < close[0]
 
 
 def test_recency_pool_is_causal_banded_and_skips_padding() -> None:
     items = torch.tensor([[0, 0, 3, 4, 5, 6, 7, 8]])
-    times = torch.tensor([[0, 0, 10, 20, 30, 40, 50, 60]])
+    times = torch.tensor([[0, 0, 10, 20, 30, 40, 50, 60]]) * NS
     lam_pos, lam_t = torch.tensor(0.5), torch.tensor(0.1)
     weights = recency_weights(items, times, 3, lam_pos, lam_t)[0]
     assert torch.allclose(weights.sum(-1), torch.ones(8))
@@ -42,7 +57,7 @@ def test_recency_pool_is_causal_banded_and_skips_padding() -> None:
     later = items.clone()
     later[0, 5:] = torch.tensor([1, 2, 9])
     later_times = times.clone()
-    later_times[0, 5:] = torch.tensor([41, 900, 5000])
+    later_times[0, 5:] = torch.tensor([41, 900, 5000]) * NS
     assert torch.equal(recency_weights(later, later_times, 3, lam_pos, lam_t)[0, :5], weights[:5])
     # the newest row alone (scoring, capture) is the full matrix's last row
     assert torch.allclose(recency_weights(items, times, 3, lam_pos, lam_t, last_only=True)[0], weights[-1:])

@@ -110,7 +110,7 @@ def test_day_first_dates_are_read_day_first_on_every_row(cli, tmp_path: Path) ->
     result = prepare(cli, tmp_path, dated_log(dates))
     assert result.exit_code == 0, result.output
     times = set(pd.read_parquet(tmp_path / "run" / "prepare" / "events.parquet")["time"].tolist())
-    expected = {int(pd.Timestamp(d.replace("/", "-"), tz="UTC").timestamp()) for d in
+    expected = {int(pd.Timestamp(d.replace("/", "-"), tz="UTC").timestamp()) * 10**9 for d in
                 ["1996-06-21 11:11", "1995-01-09 10:00", "1995-02-03 08:30", "1995-03-15 12:00"]}
     assert times == expected
 

@@ -12,6 +12,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from dynrec_cli.data.clock import NS_PER_S
 from tests.conftest import run_from_repo
 
 pytestmark = pytest.mark.slow
@@ -43,7 +44,7 @@ def events_file(run: Path, path: Path, n: int = 120, seed: int = 0) -> pd.DataFr
     frame = pd.DataFrame({
         "user_id": rng.choice(users["user_id"].to_numpy()[:12], n),
         "item_id": rng.choice(items["item_id"].to_numpy(), n),
-        "timestamp": events["time"].max() + 1 + rng.integers(0, 30 * 86400, n),
+        "timestamp": events["time"].max() // NS_PER_S + 1 + rng.integers(0, 30 * 86400, n),  # unix seconds
     })
     frame.loc[[i for i in (3, 50) if i < n], "user_id"] = "new-user"
     frame.to_csv(path, index=False)
@@ -196,7 +197,7 @@ def test_new_item_from_text_is_recommended_without_retraining(cli, run: Path, tm
     text = items.set_index("item_id").loc[favourite, "text"]
     pd.DataFrame({"item_id": ["new-film", favourite], "text": [text, "ignored: already in the catalogue"]}).to_csv(
         tmp_path / "catalogue.csv", index=False)
-    stamp = int(prepared(run)[0]["time"].max()) + 10
+    stamp = int(prepared(run)[0]["time"].max()) // NS_PER_S + 10
     pd.DataFrame({"user_id": ["late-comer"], "item_id": ["new-film"], "timestamp": [stamp]}).to_csv(tmp_path / "events.csv", index=False)
     added = cli("capture", f"run_dir={run}", f"capture.items={tmp_path / 'catalogue.csv'}",
                 f"capture.events={tmp_path / 'events.csv'}", store)

@@ -75,7 +75,7 @@ def test_freshness_boost_recommends_more_recent_items(cli, run_dir: Path) -> Non
     last_seen = seen_pairs(run_dir).groupby("item_id")["time"].max()
     plain = rank(cli, run_dir)
     fresh = rank(cli, run_dir, "rank.strategies=[freshness]", "rank.freshness.weight=1.0", "rank.freshness.half_life_days=365")
-    assert last_seen.reindex(fresh["item_id"]).mean() > last_seen.reindex(plain["item_id"]).mean() + 30 * 86_400
+    assert last_seen.reindex(fresh["item_id"]).mean() > last_seen.reindex(plain["item_id"]).mean() + 30 * 86_400 * 10**9  # ns
 
 
 def test_category_filter_removes_every_item_of_the_category(cli, run_dir: Path) -> None:

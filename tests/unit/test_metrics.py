@@ -115,8 +115,8 @@ def test_cutoff_wider_than_topk_is_rejected(fn: MetricFn) -> None:
 
 
 def test_item_coverage() -> None:
-    topk = torch.tensor([[0, 1, 2], [1, 3, 4], [0, 1, 5]])
-    # top-2 union: {0, 1, 3} -> 3 of 10 items.
-    assert item_coverage(topk, k=2, n_items=10) == pytest.approx(0.3)
-    # top-3 union: {0, 1, 2, 3, 4, 5} -> 6 of 10 items.
-    assert item_coverage(topk, k=3, n_items=10) == pytest.approx(0.6)
+    topk = torch.tensor([[0, 1, 2], [1, 3, 4], [0, 1, 5]])  # 0 = padding, an empty slot, not an item
+    # top-2 union: {1, 3} -> 2 of 10 items.
+    assert item_coverage(topk, k=2, n_items=10) == pytest.approx(0.2)
+    # top-3 union: {1, 2, 3, 4, 5} -> 5 of 10 items.
+    assert item_coverage(topk, k=3, n_items=10) == pytest.approx(0.5)

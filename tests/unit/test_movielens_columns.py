@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from dynrec_cli.data.clock import NS_PER_S as NS
 from dynrec_cli.data.readers.presets import read_movielens, read_recbole
 from dynrec_cli.errors import DataError
 
@@ -25,7 +26,7 @@ def test_reordered_header_keeps_users_and_items_apart(tmp_path: Path) -> None:
     assert raw.events["user"].tolist() == ["2", "2"]
     assert raw.events["item"].tolist() == ["10", "17"]
     assert raw.events["rating"].tolist() == [4.0, 5.0]
-    assert raw.events["time"].tolist() == [835355493, 835355681]
+    assert raw.events["time"].tolist() == [835355493 * NS, 835355681 * NS]
     assert raw.items.set_index("item").loc["17", "title"] == "Sense"
 
 

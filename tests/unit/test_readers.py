@@ -16,6 +16,7 @@ from dynrec_cli.data.readers.presets import (
     read_sequences,
     read_unisrec,
 )
+from dynrec_cli.data.clock import NS_PER_S as NS
 from dynrec_cli.data.readers.timeparse import parse_time
 from dynrec_cli.errors import ConfigError, DataError
 
@@ -51,7 +52,7 @@ def test_movielens_100k(tmp_path: Path) -> None:
         f"20|unknown|||http://y|{flags_20}\n".encode("latin-1"))
     raw = read_movielens(tmp_path)
     assert raw.events[["user", "item", "time"]].values.tolist() == [
-        ["1", "10", 881250949], ["2", "20", 881250950]]
+        ["1", "10", 881250949 * NS], ["2", "20", 881250950 * NS]]
     assert raw.events["row"].tolist() == [1, 2]
     assert raw.events["rating"].tolist() == [4.0, 3.0]
     assert raw.text_fields == ["title", "genres", "year"]
@@ -68,7 +69,7 @@ def test_movielens_1m(tmp_path: Path) -> None:
         "661::James and the Giant Peach (1996)::Animation|Children's|Musical\n".encode("latin-1"))
     raw = read_movielens(tmp_path)
     assert raw.events["item"].tolist() == ["1193", "661"]
-    assert raw.events["time"].tolist() == [978300760, 978302109]
+    assert raw.events["time"].tolist() == [978300760 * NS, 978302109 * NS]
     items = raw.items.set_index("item")
     assert items.loc["661", "genres"] == "Animation, Children's, Musical"
     assert items.loc["1193", "title"] == "One Flew Over the Cuckoo's Nest"
@@ -113,7 +114,7 @@ def test_recbole(tmp_path: Path) -> None:
           "302\tL.A. Confidential\t1997\tCrime Film-Noir Mystery Thriller\t0.7\n")
     raw = read_recbole(folder)
     assert raw.events[["user", "item", "time"]].values.tolist() == [
-        ["196", "242", 881250949], ["186", "302", 891717742]]
+        ["196", "242", 881250949 * NS], ["186", "302", 891717742_500_000_000]]
     assert raw.events["rating"].tolist() == [3.0, 3.0]
     assert raw.text_fields == ["movie_title", "release_year", "class"]
     assert raw.items.set_index("item").loc["302", "class"] == "Crime Film-Noir Mystery Thriller"
@@ -125,7 +126,7 @@ def test_sequences(tmp_path: Path) -> None:
     raw = read_sequences(tmp_path)
     assert raw.events_path == path and raw.items is None and not raw.has_time
     assert raw.events[["user", "item", "time", "row"]].values.tolist() == [
-        ["1", "5", 0, 1], ["1", "6", 1, 1], ["1", "7", 2, 1], ["2", "6", 0, 2], ["2", "8", 1, 2]]
+        ["1", "5", 0, 1], ["1", "6", NS, 1], ["1", "7", 2 * NS, 1], ["2", "6", 0, 2], ["2", "8", NS, 2]]
 
 
 def test_sequences_user_without_items(tmp_path: Path) -> None:
@@ -144,8 +145,8 @@ def test_unisrec(tmp_path: Path) -> None:
           "B001\tTape. Tools. \n")
     raw = read_unisrec(tmp_path)
     assert raw.events[["user", "item", "time", "row"]].values.tolist() == [
-        ["0", "0", 0, 2], ["0", "1", 1, 2], ["0", "2", 2, 2], ["0", "1", 3, 2],
-        ["1", "0", 0, 3], ["1", "2", 1, 3]]
+        ["0", "0", 0, 2], ["0", "1", NS, 2], ["0", "2", 2 * NS, 2], ["0", "1", 3 * NS, 2],
+        ["1", "0", 0, 3], ["1", "2", NS, 3]]
     assert raw.items.to_dict("records") == [
         {"item": "0", "text": "Tape. Tools.", "asin": "B001"},
         {"item": "1", "text": "Glue. Tools.", "asin": "B002"},
@@ -181,7 +182,7 @@ def test_csv_log_with_column_mapping_and_catalogue(tmp_path: Path) -> None:
     columns = {"user": "who", "item": "what", "time": "when", "rating": "stars", "event": "kind"}
     raw = log(events, columns, items)
     assert raw.events.columns.tolist() == ["user", "item", "time", "rating", "event", "row"]
-    assert raw.events["time"].tolist() == [1577836810, 1577836800]
+    assert raw.events["time"].tolist() == [1577836810 * NS, 1577836800 * NS]
     assert raw.events["event"].tolist() == ["click", "buy"]
     assert raw.events["row"].tolist() == [2, 3]
     assert raw.text_fields == ["title", "brand"]
@@ -193,7 +194,7 @@ def test_csv_log_with_column_mapping_and_catalogue(tmp_path: Path) -> None:
 def test_csv_log_without_time_uses_file_order(tmp_path: Path) -> None:
     path = write(tmp_path / "log.csv", "user_id,item_id\na,x\na,y\n")
     raw = log(path, {"user": "user_id", "item": "item_id"})
-    assert raw.events["time"].tolist() == [0, 1] and not raw.has_time
+    assert raw.events["time"].tolist() == [0, NS] and not raw.has_time
 
 
 def test_parquet_log(tmp_path: Path) -> None:
@@ -203,7 +204,7 @@ def test_parquet_log(tmp_path: Path) -> None:
     raw = log(path)
     assert raw.events["user"].tolist() == ["1", "2"]
     assert raw.events["item"].tolist() == ["10", "20"]
-    assert raw.events["time"].tolist() == [1_600_000_000] * 2
+    assert raw.events["time"].tolist() == [1_600_000_000 * NS] * 2
 
 
 def test_bom_header_parses(tmp_path: Path) -> None:
@@ -215,12 +216,12 @@ def test_bom_header_parses(tmp_path: Path) -> None:
 def test_parse_time_seconds_ms_and_dates() -> None:
     rows = pd.Series([2, 3])
     seconds = parse_time(pd.Series(["1260759144", "1260759179.9"]), Path("f"), "t", rows)
-    assert seconds.dtype == np.int64 and seconds.tolist() == [1260759144, 1260759179]
+    assert seconds.dtype == np.int64 and seconds.tolist() == [1260759144 * NS, 1260759179_900_000_000]
     millis = parse_time(pd.Series(["1260759144000", "1260759179000"]), Path("f"), "t", rows)
-    assert millis.tolist() == [1260759144, 1260759179]
+    assert millis.tolist() == [1260759144 * NS, 1260759179 * NS]
     dates = parse_time(pd.Series(["2016-10-17 14:03:00", "2016-10-17T16:03:00+02:00"]),
                        Path("f"), "t", rows)
-    assert dates.tolist() == [1476712980, 1476712980]
+    assert dates.tolist() == [1476712980 * NS, 1476712980 * NS]
 
 
 # ---- bad inputs: DataError naming the file, and the row or column --------------------------

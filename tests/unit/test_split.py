@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from dynrec_cli.data.clean import sort_events
+from dynrec_cli.data.clock import NS_PER_S as NS
 from dynrec_cli.data.split import (
     apply_cold_items,
     cold_item_holdout,
@@ -58,9 +59,9 @@ def test_temporal_split_with_fractions() -> None:
 
 def test_temporal_split_with_absolute_timestamps() -> None:
     events = sort_events(
-        make_events([("u", "a", 1_000), ("u", "b", 2_000), ("v", "c", 3_000), ("v", "d", 4_000)])
+        make_events([("u", "a", 1_000 * NS), ("u", "b", 2_000 * NS), ("v", "c", 3_000 * NS), ("v", "d", 4_000 * NS)])
     )
-    split = temporal_split(events, 2_000, 4_000)
+    split = temporal_split(events, 2_000, 4_000)  # cut-offs in unix seconds, times in nanoseconds
     assert list(split) == [TRAIN, VALID, VALID, TEST]
     assert users_without_train(events, split) == 1  # v has only VALID and TEST events
 

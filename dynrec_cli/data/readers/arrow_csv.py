@@ -57,21 +57,43 @@ def read_csv_fast(path: Path, sep: str, encoding: str | None) -> pd.DataFrame | 
     return df
 
 
-def arrow_floats(values: pd.Series) -> np.ndarray | None:
-    """Arrow-backed strings parsed as float64 in C (no Python string per value), or None when
-    the column is not Arrow strings or some value is not a plain number (the caller's pandas
-    path then decides, and words its error)."""
+# a plain non-negative decimal: whole digits, optionally a point and fraction digits
+DECIMAL = r"^\s*(?P<whole>\d+)(?:\.(?P<fraction>\d*))?\s*$"
+
+
+def exact_decimals(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """Plain non-negative decimals read exactly, in C (no float on the way, no Python string per value).
+
+    `1600000360900` -> (1600000360900, 0); ` 1600000360.25 ` -> (1600000360, 250000000).
+
+    Returns:
+        whole: (n,) int64 part before the point; fraction: (n,) int64, the first nine digits
+        after it as billionths (later digits are dropped). None when some value is not such a
+        number (a sign, an exponent, a date, a missing value) or its whole part overflows int64:
+        the caller's slower path then decides, and words its error.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if not (isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"):
+    if values.isna().any():
         return None
-    strings = pa.array(values.array)
-    if strings.null_count:  # missing values: the pandas path reports the first as empty
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        strings = pa.array(values.array)
+    else:
+        strings = pa.array(values.astype(str).to_numpy(dtype=object), type=pa.string())
+    try:  # whole numbers, the usual log: one cast
+        whole = pc.cast(strings, pa.int64()).to_numpy(zero_copy_only=False)
+        return whole, np.zeros(len(whole), dtype=np.int64)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    parts = pc.extract_regex(strings, DECIMAL)
+    if parts.null_count:
         return None
+    fraction = pc.utf8_slice_codeunits(pc.utf8_rpad(parts.field("fraction"), 9, "0"), 0, 9)
     try:
-        return pc.cast(strings, pa.float64()).to_numpy(zero_copy_only=False)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError):
+        return (pc.cast(parts.field("whole"), pa.int64()).to_numpy(zero_copy_only=False),
+                pc.cast(fraction, pa.int64()).to_numpy(zero_copy_only=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
 
 

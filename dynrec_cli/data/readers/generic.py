@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from dynrec_cli.data.clock import positions
 from dynrec_cli.data.readers.frames import events_frame, id_categories, ids, items_frame, ratings, unique_ids
 from dynrec_cli.data.readers.tables import read_table, require_columns
 from dynrec_cli.data.readers.timeparse import parse_time
@@ -57,7 +57,7 @@ def read_csv_log(
     rows = df.index.to_numpy()
     time_col, rating_col, event_col = (columns.get(r) for r in ("time", "rating", "event"))
     time = (parse_time(df[time_col], interactions, time_col, rows) if time_col
-            else np.arange(len(df), dtype=np.int64))
+            else positions(len(df)))
     events = events_frame(
         user, item, time, rows,
         rating=ratings(df[rating_col], interactions, rating_col) if rating_col else None,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from dynrec_cli.data.clock import positions
 from dynrec_cli.data.readers.frames import events_frame, ids, items_frame, ratings, unique_ids
 from dynrec_cli.data.readers.tables import read_table, require_columns
 from dynrec_cli.data.readers.timeparse import parse_time
@@ -37,7 +37,7 @@ def read_recbole(path: Path, encoding: str | None = None) -> RawData:
     rows = df.index.to_numpy()
     has_time = TIMESTAMP in df.columns
     time = (parse_time(df[TIMESTAMP], inter, TIMESTAMP, rows) if has_time
-            else np.arange(len(df), dtype=np.int64))
+            else positions(len(df)))
     events = events_frame(
         ids(df[USER_ID], inter, USER_ID), ids(df[ITEM_ID], inter, ITEM_ID), time, rows,
         rating=ratings(df[RATING], inter, RATING) if RATING in df.columns else None)

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dynrec_cli.data.clock import positions
 from dynrec_cli.data.readers.frames import events_frame, ids, items_frame, unique_ids
 from dynrec_cli.data.readers.recbole import read_atomic
 from dynrec_cli.data.readers.tables import read_table, read_text, require_columns
@@ -24,7 +25,7 @@ def read_sequences(path: Path, encoding: str | None = None) -> RawData:
         encoding: text encoding; None means UTF-8.
 
     Returns:
-        Events whose time is the position in the user's line (has_time False); no catalogue.
+        Events whose time is the position in the user's line, as seconds (has_time False); no catalogue.
 
     Raises:
         DataError: a line with a user but no items, or a user on two lines.
@@ -48,7 +49,7 @@ def read_sequences(path: Path, encoding: str | None = None) -> RawData:
         rows += [line_no] * len(seq)
     if not users:
         raise DataError(path, "has no data rows")
-    events = events_frame(pd.Series(users), pd.Series(items), np.array(times), np.array(rows))
+    events = events_frame(pd.Series(users), pd.Series(items), positions(np.array(times)), np.array(rows))
     return RawData(events, None, path, None, [path], has_time=False)
 
 
@@ -63,7 +64,7 @@ def read_unisrec(path: Path, encoding: str | None = None) -> RawData:
         encoding: text encoding; None means UTF-8.
 
     Returns:
-        Events whose time is the position in the sequence (has_time False); items with the
+        Events whose time is the position in the sequence, as seconds (has_time False); items with the
         text field `text` ("" where `X.text` has none) and their `asin`.
 
     Raises:
@@ -81,7 +82,7 @@ def read_unisrec(path: Path, encoding: str | None = None) -> RawData:
     lengths = seqs.str.len().to_numpy()
     flat = seqs.explode()
     events = events_frame(np.repeat(user.to_numpy(), lengths), flat.to_numpy(),
-                          flat.groupby(level=0).cumcount().to_numpy(), flat.index.to_numpy())
+                          positions(flat.groupby(level=0).cumcount().to_numpy()), flat.index.to_numpy())
     index_file, text_file = test.with_name(f"{prefix}.item2index"), test.with_name(f"{prefix}.text")
     catalogue = _unisrec_items(index_file, text_file, encoding)
     return RawData(events, catalogue, test, index_file, [test, index_file, text_file],

@@ -1,4 +1,5 @@
-"""Turn a timestamp column (unix seconds or milliseconds, or date strings) into unix seconds."""
+"""Turn a timestamp column (unix seconds, ms, µs or ns, with or without a fraction, or dates)
+into int64 unix nanoseconds, exactly (see `dynrec_cli.data.clock`)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dynrec_cli.data.readers.arrow_csv import arrow_floats
+from dynrec_cli.data.clock import NS_PER_S
+from dynrec_cli.data.readers.arrow_csv import exact_decimals
 from dynrec_cli.errors import DataError
 
-# Unix seconds pass 1e11 only in the year 5138, so larger numbers are milliseconds; past 1e14
-# milliseconds they would be microseconds or nanoseconds, which we do not guess.
-MS_THRESHOLD = 1e11
-MS_LIMIT = 1e14
+# Unix seconds pass 1e11 only in the year 5138, so larger numbers are milliseconds, past 1e14
+# microseconds, past 1e17 nanoseconds: each unit covers the same dates, 1973 to 5138.
+UNIT_LIMITS = np.array([1e11, 1e14, 1e17])
+UNITS = ("seconds", "milliseconds", "microseconds", "nanoseconds")
 EPOCH = pd.Timestamp(0, tz="UTC")
 # Events may be stamped by clocks a little ahead of ours; more than a day ahead is an error.
 FUTURE_SLACK_S = 86_400
@@ -24,18 +26,24 @@ FUTURE_SLACK_S = 86_400
 Fail = Callable[..., DataError]
 UNREADABLE = "cannot read timestamp '{value}' as a number or a date"
 DATE_FIX = "use unix seconds or ISO 8601, e.g. 2016-10-17 14:03:00"
+FUTURE = "timestamp '{value}' is in the future"
+FUTURE_FIX = "check the clock and the unit that wrote it"
 
 
 def parse_time(
     values: pd.Series, path: Path, column: str, rows: pd.Series | np.ndarray
 ) -> np.ndarray:
-    """Parse timestamps to int64 unix seconds.
+    """Parse timestamps to int64 unix nanoseconds, keeping the resolution the data has.
 
-    Numbers are unix seconds, or milliseconds when every one of them is above 1e11. Strings
-    that are not numbers are read as dates: ISO 8601 first, then the other dates with ONE format
-    for the whole column (inferred from its first such date; day-first and month-first are both
-    tried and one is accepted only if it reads every date), so `21/06/1996` and `09/01/1995` are
-    never read in different orders. Dates without a time zone are taken as UTC.
+    Numbers are unix seconds, milliseconds, microseconds or nanoseconds, told apart by size
+    (above 1e11, 1e14, 1e17); one column holds one unit. Written numbers are read exactly,
+    fraction digits included (`1600000360.9001` s, `1600000360900.5` ms); float numbers (a
+    Parquet double column) to the microsecond, the most a float64 holds at today's dates.
+    Strings that are not numbers are read as dates: ISO 8601 first (fractions kept), then the
+    other dates with ONE format for the whole column (inferred from its first such date;
+    day-first and month-first are both tried and one is accepted only if it reads every date),
+    so `21/06/1996` and `09/01/1995` are never read in different orders. Dates without a time
+    zone are taken as UTC; datetime columns (Parquet timestamps of any unit) keep their unit.
 
     Args:
         values: the column, as str, numbers or datetimes.
@@ -44,11 +52,11 @@ def parse_time(
         rows: each value's line number in the file, aligned with `values`.
 
     Returns:
-        (n,) int64 unix seconds.
+        (n,) int64 unix nanoseconds.
 
     Raises:
-        DataError: empty, negative or unparsable value, a mix of seconds and milliseconds, or
-            dates whose day/month order is ambiguous or not the same on every row.
+        DataError: empty, negative, future or unparsable value, a mix of units, or dates whose
+            day/month order is ambiguous or not the same on every row.
     """
     rows = np.asarray(rows)
 
@@ -58,56 +66,83 @@ def parse_time(
                          column=column, fix=fix)
 
     if pd.api.types.is_datetime64_any_dtype(values):
-        return _date_seconds(pd.to_datetime(values, utc=True), fail)
+        return _date_ns(pd.to_datetime(values, utc=True), fail)
+    if pd.api.types.is_integer_dtype(values) and not values.isna().any():
+        whole = values.to_numpy(dtype=np.int64)
+        return _exact_ns(whole, np.zeros(len(whole), dtype=np.int64), fail)
     if pd.api.types.is_numeric_dtype(values):
-        return _number_seconds(values.to_numpy(dtype=float), fail)
-    if (numbers := arrow_floats(values)) is not None:  # a large log's plain numbers, parsed in C
-        return _number_seconds(numbers, fail)
+        return _float_ns(values.to_numpy(dtype=float), fail)
+    if (parts := exact_decimals(values)) is not None:  # plain numbers, exactly and in C
+        return _exact_ns(*parts, fail)
     text = values.astype(str).str.strip()
     empty = (text == "").to_numpy() | values.isna().to_numpy()
     if empty.any():
         raise fail(empty, "empty timestamp")
-    try:  # a cast is ~3x faster than to_numeric, which we only need to find the odd value
+    try:  # numbers with a sign or an exponent; a cast is ~3x faster than to_numeric
         numbers = text.astype(float).to_numpy()
     except ValueError:
         numbers = None
     if numbers is not None:
-        return _number_seconds(numbers, fail)
+        return _float_ns(numbers, fail)
     is_number = pd.to_numeric(text, errors="coerce").notna().to_numpy()
     if is_number.any():  # a mix: blame the minority, as with seconds and milliseconds
         if is_number.sum() <= (~is_number).sum():
             raise fail(is_number, "timestamp '{value}' is a number, unlike most of the column (dates)",
                        fix=DATE_FIX)
         raise fail(~is_number, "timestamp '{value}' is not a number like the others")
-    return _date_seconds(_parse_dates(text, fail), fail)
+    return _date_ns(_parse_dates(text, fail), fail)
 
 
-def _number_seconds(numbers: np.ndarray, fail: Fail) -> np.ndarray:
+def _unit(magnitude: np.ndarray, fail: Fail) -> int:
+    """The column's unit (index into UNITS) from the size of its numbers; zero fits any unit.
+
+    Raises:
+        DataError: at the first value of another unit than most of the column's.
+    """
+    unit = np.searchsorted(UNIT_LIMITS, magnitude, side="left")  # 1e11 itself is seconds
+    positive = magnitude > 0
+    counts = np.bincount(unit[positive], minlength=len(UNITS))
+    major = int(np.argmax(counts))  # a tie goes to the smaller unit
+    odd = positive & (unit != major)
+    if odd.any():
+        minor = int(unit[np.argmax(odd)])
+        pair = " and ".join(UNITS[u] for u in sorted((major, minor)))
+        raise fail(odd, f"timestamp {{value}} looks like {UNITS[minor]}, unlike most of the column (mixed {pair})",
+                   fix="convert the column to one unit")
+    return major
+
+
+def _not_future(unix_seconds: np.ndarray, fail: Fail) -> None:
+    """A timestamp after tomorrow is a clock or unit error (microseconds read as seconds...)."""
+    future = unix_seconds > time.time() + FUTURE_SLACK_S
+    if future.any():
+        raise fail(future, FUTURE, fix=FUTURE_FIX)
+
+
+def _exact_ns(whole: np.ndarray, billionths: np.ndarray, fail: Fail) -> np.ndarray:
+    """Nanoseconds of numbers given exactly: whole part and fraction (billionths of one unit)."""
+    if (whole < 0).any():
+        raise fail(whole < 0, "negative timestamp {value}")
+    magnitude = whole + billionths / 1e9  # only to tell the unit and the future: float is enough
+    unit = _unit(magnitude, fail)
+    _not_future(magnitude / 10.0 ** (3 * unit), fail)
+    # after the future check every value fits int64 nanoseconds (until the year 2262)
+    per_unit = NS_PER_S // 10 ** (3 * unit)
+    return whole * per_unit + billionths // (NS_PER_S // per_unit)
+
+
+def _float_ns(numbers: np.ndarray, fail: Fail) -> np.ndarray:
+    """Nanoseconds of float numbers, to the microsecond (nanoseconds as they are)."""
     if not np.isfinite(numbers).all():
         raise fail(~np.isfinite(numbers), "timestamp '{value}' is not a finite number")
     if (numbers < 0).any():
         raise fail(numbers < 0, "negative timestamp {value}")
-    if (numbers > MS_LIMIT).any():
-        raise fail(numbers > MS_LIMIT, "timestamp {value} is too large for milliseconds",
-                   fix="convert the column to unix seconds")
-    millis = numbers > MS_THRESHOLD
-    seconds = (numbers > 0) & ~millis
-    if millis.any() and seconds.any():
-        minority = millis if millis.sum() <= seconds.sum() else seconds
-        unit = "milliseconds" if minority is millis else "seconds"
-        raise fail(minority, "timestamp {value} looks like " + unit + ", unlike most of the "
-                   "column (mixed seconds and milliseconds)", fix="convert the column to one unit")
-    if millis.any():
-        numbers = numbers / 1000.0
-    return _not_future(np.floor(numbers).astype(np.int64), fail)
-
-
-def _not_future(seconds: np.ndarray, fail: Fail) -> np.ndarray:
-    """A timestamp after tomorrow is a clock or unit error (microseconds read as seconds...)."""
-    future = seconds > time.time() + FUTURE_SLACK_S
-    if future.any():
-        raise fail(future, "timestamp '{value}' is in the future", fix="check the clock and the unit that wrote it")
-    return seconds
+    unit = _unit(numbers, fail)
+    _not_future(numbers / 10.0 ** (3 * unit), fail)
+    if unit == len(UNITS) - 1:
+        return np.round(numbers).astype(np.int64)
+    # a float64 near 1.6e9 s steps by 0.24 µs: what it holds beyond the microsecond is noise
+    return np.round(numbers * 10.0 ** (6 - 3 * unit)).astype(np.int64) * 1000
 
 
 def _parse_dates(text: pd.Series, fail: Fail) -> pd.Series:
@@ -186,8 +221,11 @@ def _order(fmt: str) -> str:
     return f"day-first ({fmt})" if day < month else f"month-first ({fmt})"
 
 
-def _date_seconds(dates: pd.Series, fail: Fail) -> np.ndarray:
+def _date_ns(dates: pd.Series, fail: Fail) -> np.ndarray:
     bad = dates.isna().to_numpy()
     if bad.any():
         raise fail(bad, UNREADABLE, fix=DATE_FIX)
-    return _not_future(((dates - EPOCH) // pd.Timedelta(seconds=1)).to_numpy(dtype=np.int64), fail)
+    future = (dates > pd.Timestamp.now(tz="UTC") + pd.Timedelta(seconds=FUTURE_SLACK_S)).to_numpy()
+    if future.any():
+        raise fail(future, FUTURE, fix=FUTURE_FIX)
+    return (dates.dt.as_unit("ns") - EPOCH).to_numpy().astype("timedelta64[ns]").view(np.int64)
