@@ -36,7 +36,8 @@ def stream(items: list[str], batches: int) -> list[list[dict]]:
 
 
 def served_events(run: Path) -> list[tuple[str, str, int]]:
-    """(user_id, item_id, time) of every event the server applied, from the committed store."""
+    """(user_id, item_id, unix seconds) of every event the server applied, from the committed store
+    (which keeps times as int64 nanoseconds)."""
     folder = run / "store"
     meta = json.loads((folder / "store.json").read_text())
     generation = folder / f"gen-{meta['generation']:06d}"
@@ -44,7 +45,7 @@ def served_events(run: Path) -> list[tuple[str, str, int]]:
     rows = rows[rows["capture"] == 0]  # applied by the server
     users = pd.read_parquet(generation / "users.parquet")["user_id"].to_numpy()
     items = pd.read_parquet(generation / "items.parquet")["item_id"].to_numpy()
-    return list(zip(users[rows["user_idx"]].tolist(), items[rows["item_idx"] - 1].tolist(), rows["time"].tolist()))
+    return list(zip(users[rows["user_idx"]].tolist(), items[rows["item_idx"] - 1].tolist(), (rows["time"] // 10**9).tolist()))
 
 
 def test_kill_9_loses_no_acknowledged_event_and_the_cli_shares_the_store(sample_run: Path, tmp_path: Path, cli) -> None:
