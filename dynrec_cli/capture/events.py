@@ -21,13 +21,15 @@ SAME_COLUMNS = ("a capture file needs the columns of the log the run was trained
 class NewEvents:
     """A capture file's events in time order (stable: ties keep the file's order).
 
-    users: (n,) original user ids (str); items: (n,) store item indices; times: (n,) int64 ns;
+    users: (n,) original user ids (str); items: (n,) store item indices, 0 for an item the store
+    does not know; item_ids: (n,) the file's item ids (str); times: (n,) int64 ns;
     rows: (n,) line numbers in the file; has_time: False when `data.columns.time` is null.
     """
 
     path: Path
     users: np.ndarray
     items: np.ndarray
+    item_ids: np.ndarray
     times: np.ndarray
     rows: np.ndarray
     has_time: bool
@@ -37,7 +39,8 @@ class NewEvents:
 
     def tail(self, start: int) -> NewEvents:
         """The events from position `start` on (those a resumed capture still has to apply)."""
-        return NewEvents(self.path, self.users[start:], self.items[start:], self.times[start:], self.rows[start:], self.has_time)
+        return NewEvents(self.path, self.users[start:], self.items[start:], self.item_ids[start:], self.times[start:],
+                         self.rows[start:], self.has_time)
 
 
 def capture_columns(data: DictConfig, renamed: DictConfig | None) -> dict[str, str | None]:
@@ -71,7 +74,8 @@ def read_events(path: Path, data: DictConfig, item_ids: pd.Series, columns: dict
         columns: the file's column per role (`capture_columns`); None = the run's data.columns.
 
     Raises:
-        DataError: unreadable file, bad value, or an item the store does not know (row, column).
+        DataError: unreadable file or bad value (row, column). Items the store does not know are
+            kept with index 0; `capture.unknown_items` decides about them (capture/unknown.py).
     """
     from dynrec_cli.data import clean
     from dynrec_cli.data.readers.generic import read_csv_log
@@ -84,10 +88,11 @@ def read_events(path: Path, data: DictConfig, item_ids: pd.Series, columns: dict
                        columns_fix=SAME_COLUMNS)
     events = clean.filter_events(raw.events, data.min_rating, data.events)
     events = events.iloc[np.argsort(events[TIME].to_numpy(), kind="stable")]
-    rows = events[ROW].to_numpy(np.int64)
-    items = item_indices(pd.Index(item_ids.astype(str)), events[ITEM].to_numpy(), rows, Path(path), str(columns["item"]),
-                         "add its catalogue row with capture.items=FILE (text models only)")
-    return NewEvents(Path(path), events[USER].to_numpy().astype(str), items, events[TIME].to_numpy(np.int64), rows, raw.has_time)
+    index = pd.Index(item_ids.astype(str)).get_indexer(events[ITEM].to_numpy())  # -1: unknown (capture/unknown.py)
+    return NewEvents(
+        Path(path), events[USER].to_numpy().astype(str), index.astype(np.int64) + 1, events[ITEM].to_numpy().astype(str),
+        events[TIME].to_numpy(np.int64), events[ROW].to_numpy(np.int64), raw.has_time,
+    )
 
 
 def item_indices(known: pd.Index, ids: np.ndarray, rows: np.ndarray, path: Path, column: str, fix: str) -> np.ndarray:

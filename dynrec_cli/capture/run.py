@@ -66,6 +66,11 @@ def _update(ctx: StageContext, store: stores.InterestStore, model: torch.nn.Modu
     known = store.items["item_id"] if new_items is None else pd.concat([store.items["item_id"], new_items[0]["item_id"]])
     columns = capture_columns(ctx.cfg.data, cfg.columns)
     events = read_events(Path(cfg.events), ctx.cfg.data, known, columns) if cfg.events else None
+    if events is not None:
+        from dynrec_cli.capture.unknown import check_unknown_items
+        from dynrec_cli.data.dropped import load_dropped
+
+        check_unknown_items(events, str(cfg.unknown_items), load_dropped(ctx.stage_dir("prepare")), str(columns["item"]))
     plan = _plan(store, events, cfg, str(columns["time"])) if events is not None else None
     # every check has passed: from here on the store is written
     if new_items is not None:
@@ -133,7 +138,7 @@ def check_order(store: stores.InterestStore, events: NewEvents, late: str, time_
     """Events older than the user's latest stored event are an error (or skipped: capture.late_events=skip)."""
     known = store.user_index(events.users)
     last = np.where(known >= 0, store.state.last_times()[np.maximum(known, 0)], stores.NO_TIME)
-    bad = events.times < last if events.has_time else np.zeros(len(events), bool)
+    bad = (events.times < last) & (events.items > 0) if events.has_time else np.zeros(len(events), bool)
     if bad.any() and late == "error":
         j = int(np.argmax(bad))
         raise DataError(events.path, f"event at {iso(events.times[j])} is older than user '{events.users[j]}''s latest stored "
@@ -161,12 +166,14 @@ def _apply(ctx: StageContext, store: stores.InterestStore, model: torch.nn.Modul
                                 "drift": drift[applied], "row": events.rows[part][applied], "capture": entry["capture"]})
         store.touched = np.union1d(store.touched, segment["user_idx"].to_numpy())
         entry["applied"] += part.stop - part.start
-        entry["skipped"] = int(entry.get("skipped", 0)) + int((~applied).sum())
+        entry["skipped"] = int(entry.get("skipped", 0)) + int((late[part] & known[part]).sum())
+        entry["skipped_unknown"] = int(entry.get("skipped_unknown", 0)) + int((~known[part]).sum())
         stores.commit(store, segment)
 
     run_chunks(store.state, encoder, users, events.items, times, keep, str(cfg.mode), int(cfg.checkpoint_every), checkpoint, timing)
     figures = {"capture": entry["capture"], "file": entry["path"], "events": int(entry["rows"]), "applied_now": timing.events,
-               "skipped_late": int(entry.get("skipped", 0)), "mode": str(cfg.mode), **timing.figures()}
+               "skipped_late": int(entry.get("skipped", 0)), "skipped_unknown": int(entry.get("skipped_unknown", 0)),
+               "mode": str(cfg.mode), **timing.figures()}
     from dynrec_cli.capture.report import write_report
 
     write_report(store.folder / CAPTURES / f"{entry['capture']:03d}", store, figures, cfg, events.has_time)
@@ -177,13 +184,19 @@ def _apply(ctx: StageContext, store: stores.InterestStore, model: torch.nn.Modul
 
 def place_events(store: stores.InterestStore, events: NewEvents) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each event's store user index (new users added, empty), its time, and whether it is
-    applied (False: older than its user's latest stored event, capture.late_events=skip)."""
-    fresh = pd.unique(events.users[store.user_index(events.users) < 0])
+    applied (False: an item the store does not know, capture.unknown_items=skip; or older than
+    its user's latest stored event, capture.late_events=skip)."""
+    known = events.items > 0  # the others are counted, not applied
+    fresh = pd.unique(events.users[(store.user_index(events.users) < 0) & known])  # a user with only those is not added
     store.add_users(fresh)
-    users = store.user_index(events.users).astype(np.int64)
-    times = events.times if events.has_time else _positions(store, users)
-    keep = ~(times < store.state.last_times()[users]) if events.has_time else np.ones(len(users), bool)
-    return users, times, keep
+    users = np.maximum(store.user_index(events.users), 0).astype(np.int64)
+    if events.has_time:
+        times = events.times
+    else:  # positions count the applied events only
+        times = np.zeros(len(users), np.int64)
+        times[known] = _positions(store, users[known])
+    late = times < store.state.last_times()[users] if events.has_time else np.zeros(len(users), bool)
+    return users, times, known & ~late
 
 
 def _positions(store: stores.InterestStore, users: np.ndarray) -> np.ndarray:

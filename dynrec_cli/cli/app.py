@@ -107,7 +107,7 @@ def evaluate(
 @app.command("compare", help="Runs side by side with paired differences (bootstrap interval, p-value) per metric and segment.")
 def compare(
     runs: Annotated[list[str], typer.Argument(help="Run folders (the first is the reference), then key=value overrides of eval.compare.*.")],
-    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for compare.md/compare.csv (default: the first run).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for compare.md/compare.csv (default: the current folder).")] = None,
     allow_different_splits: Annotated[
         bool, typer.Option("--allow-different-splits", help="Compare runs whose prepared data differ (pairs the shared users).")
     ] = False,

@@ -70,7 +70,7 @@ class EventBatch:
         times = self.times.copy()
         times[self.missing] = now
         order = np.argsort(times, kind="stable") if self.has_time else np.arange(len(times))
-        events = NewEvents(BODY, self.users[order], self.items[order], times[order], self.rows[order], self.has_time)
+        events = NewEvents(BODY, self.users[order], self.items[order], self.item_ids[order], times[order], self.rows[order], self.has_time)
         journal = [list(e) for e in zip(events.users.tolist(), self.item_ids[order].tolist(), events.times.tolist())]
         return events, journal
 

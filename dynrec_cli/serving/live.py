@@ -222,7 +222,7 @@ class LiveStore:
         rows = np.full(len(users), entry.seq, np.int64)
         known = self.view.item_ids
         indices = item_indices(known, items.astype(str), rows, self.journal.folder, "item_id", "the journal names an item the store does not hold")
-        return NewEvents(self.journal.folder, users.astype(str), indices, times, rows, self.roles.has_time)
+        return NewEvents(self.journal.folder, users.astype(str), indices, items.astype(str), times, rows, self.roles.has_time)
 
     # -- reads (request threads) --------------------------------------------------------------
 
