@@ -154,6 +154,7 @@ def _apply(ctx: StageContext, store: stores.InterestStore, model: torch.nn.Modul
         meta["captures"][digest] = entry
         store.start, store.touched = store.state.vectors.clone(), np.zeros(0, np.int64)
     users, times, keep = place_events(store, events)
+    known = events.items > 0  # the others: capture.unknown_items=skip
     encoder = Encoder(model, store.item_vectors.to(device), device, int(ctx.cfg.eval.user_chunk))
     timing = Timing()
     if cfg.mode == "batched" and int(cfg.latency_probe) > 0:
@@ -166,7 +167,7 @@ def _apply(ctx: StageContext, store: stores.InterestStore, model: torch.nn.Modul
                                 "drift": drift[applied], "row": events.rows[part][applied], "capture": entry["capture"]})
         store.touched = np.union1d(store.touched, segment["user_idx"].to_numpy())
         entry["applied"] += part.stop - part.start
-        entry["skipped"] = int(entry.get("skipped", 0)) + int((late[part] & known[part]).sum())
+        entry["skipped"] = int(entry.get("skipped", 0)) + int((~keep[part] & known[part]).sum())  # late
         entry["skipped_unknown"] = int(entry.get("skipped_unknown", 0)) + int((~known[part]).sum())
         stores.commit(store, segment)
 
