@@ -10,7 +10,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from dynrec_cli.data.types import ITEM, ROW, TIME, USER
-from dynrec_cli.errors import ConfigError
+from dynrec_cli.errors import ConfigError, DataError
 
 # capture reads the run's data.columns (changing them would retrain the run); capture.columns.<role> renames one for the file
 SAME_COLUMNS = ("a capture file needs the columns of the log the run was trained on; where its names differ, "
@@ -93,3 +93,18 @@ def read_events(path: Path, data: DictConfig, item_ids: pd.Series, columns: dict
         Path(path), events[USER].to_numpy().astype(str), index.astype(np.int64) + 1, events[ITEM].to_numpy().astype(str),
         events[TIME].to_numpy(np.int64), events[ROW].to_numpy(np.int64), raw.has_time,
     )
+
+
+def item_indices(known: pd.Index, ids: np.ndarray, rows: np.ndarray, path: Path, column: str, fix: str) -> np.ndarray:
+    """Store item index (1..n) of each id; `known` holds the store's item ids in index order.
+
+    Raises:
+        DataError: at the first id the store does not know (its row and column, and `fix`).
+    """
+    index = known.get_indexer(ids)
+    unknown = index < 0
+    if unknown.any():
+        first = int(np.argmax(unknown))
+        raise DataError(path, f"item '{ids[first]}' is not in the run's catalogue and has no text",
+                        row=int(rows[first]), column=column, fix=fix)
+    return index.astype(np.int64) + 1

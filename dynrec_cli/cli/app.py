@@ -71,6 +71,20 @@ _command(
 _command("rank", "Write the top-K list per user, excluding what they have seen.")
 
 
+@app.command("serve", help="Serve a trained `run_dir=` over HTTP: events in, top-K out, from the live interest store (docs/serving.md; extra `serve`).")
+def serve(overrides: Overrides = None, config_dir: ConfigDir = None, print_config: PrintConfig = False) -> None:
+    from dynrec_cli.cli.serve_cmd import run_serve
+
+    run_serve(overrides or [], config_dir, print_config)
+
+
+@app.command("forget", help="Forget `user=ID` of a trained `run_dir=`: out of its interest store, snapshots and journal; left out of the next train.")
+def forget(overrides: Overrides = None, config_dir: ConfigDir = None) -> None:
+    from dynrec_cli.cli.serve_cmd import run_forget
+
+    run_forget(overrides or [], config_dir)
+
+
 @app.command("evaluate", help="Full-ranking metrics of a run; gates CI with --fail-under.")
 def evaluate(
     overrides: Overrides = None,

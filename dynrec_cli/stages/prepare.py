@@ -12,14 +12,14 @@ import pyarrow as pa
 from omegaconf import DictConfig, OmegaConf
 
 from dynrec_cli import artifacts
-from dynrec_cli.data import clean, remote, split
+from dynrec_cli.data import clean, forgotten, remote, split
 from dynrec_cli.data.dropped import DROPPED_FILE, DropLog, event_filter_reason
 from dynrec_cli.data.readers import read_dataset
 from dynrec_cli.data.split_check import check_splits
 from dynrec_cli.data.stats import dataset_statistics
 from dynrec_cli.data.store import save_prepared
 from dynrec_cli.data.text import build_item_text
-from dynrec_cli.data.types import ITEM, PreparedData, RawData
+from dynrec_cli.data.types import ITEM, USER, PreparedData, RawData
 from dynrec_cli.errors import DataError
 from dynrec_cli.stages.base import Stage, StageContext
 
@@ -63,7 +63,7 @@ class PrepareStage(Stage):
         for key in DATA_FILES:
             if remote.is_url(ctx.cfg.data.get(key)):
                 hashes.update(copies.files_of(ctx.cfg.data[key]))
-        return hashes
+        return {**hashes, **forgotten.inputs(ctx.run_dir)}  # a user forgotten since: the next train prepares again
 
     def run(self, ctx: StageContext, out: Path) -> dict[str, Any]:
         data, local = ctx.cfg.data, _local(ctx)
@@ -83,6 +83,11 @@ class PrepareStage(Stage):
             # the reader's Arrow buffers are freed by now, but the Arrow allocator keeps their pages
             # (about 0.8 GiB on a 10M-event log) unless told: give them back before the pandas steps
             pa.default_memory_pool().release_unused()
+            gone = forgotten.is_forgotten(ctx.run_dir, raw.events[USER])
+            if gone.any():  # DELETE /users/{id} or dynrec forget: the user's events are never trained on again
+                log.info("[prepare] %d events of %d forgotten users left out (%s)", int(gone.sum()),
+                         raw.events.loc[gone, USER].nunique(), forgotten.TOMBSTONES)
+                raw.events = raw.events[~gone]
             prepared, figures, dropped = prepare(raw, data, int(ctx.cfg.seed))
         save_prepared(prepared, out)
         dropped.to_parquet(out / DROPPED_FILE, index=False)  # why capture cannot use an item (data/dropped.py)
