@@ -5,7 +5,7 @@
 
 Meant for a machine with room for parallel runs (a GPU box: `benchmarks/gpu.sh` calls it); on a
 2-core CPU run `make bench` instead (text_models suite). Each run is `dynrec train` in a child
-process with the experiments of configs/experiment (trainer.epochs=40, patience 8; no --force, so an
+process with the experiments of configs/experiment (the trainer defaults: patience 8; no --force, so an
 interrupted table resumes). The text of each data set is encoded once, before the parallel runs,
 into the shared embedding cache. Training seconds come from runs that share the machine with
 `--jobs - 1` others: compare them with each other, not with a machine running one job. Each run

@@ -40,12 +40,15 @@ def setup(dataset: str, model: tuple[str, ...]) -> list[str]:
     return experiment(f"{DATA_SETS[dataset]}_{suffix}") + overrides
 
 
-def train_run(name: str, args: list[str], seed: int, quick: bool) -> dict:
+def train_run(name: str, args: list[str], seed: int, quick: bool, trainer: list[str] | None = None) -> dict:
+    """One `dynrec train` run (skipped when its folder holds it already); trainer: overrides of the
+    trainer group, by default the trainer's defaults (2 epochs when quick)."""
     run_dir = RESULTS / "runs" / f"{name}-seed{seed}"
-    # the experiments' trainer settings (trainer.epochs=40, patience 8), or 2 epochs
-    trainer = ["trainer.epochs=2"] if quick else []
+    if trainer is None:
+        trainer = ["trainer.epochs=2"] if quick else []
     # no --force: an interrupted benchmark resumes, finished runs are skipped by their manifests
-    reads_text = any(a.endswith(("_dynrec", "_zeroshot")) for a in args if a.startswith("+experiment="))
+    reads_text = "encoder=minilm" in args or any(
+        a.endswith(("_dynrec", "_zeroshot")) for a in args if a.startswith("+experiment="))
     cache = [f"encoder.cache_dir={RESULTS / 'cache'}"] if reads_text else []
     child = run_dynrec("train", f"run_dir={run_dir}", f"seed={seed}", *cache, *trainer, *args)
     metrics = read_json(run_dir / "metrics.json")

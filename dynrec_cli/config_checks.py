@@ -85,7 +85,8 @@ def validate_config(cfg: DictConfig) -> None:
     targets.check_tree(cfg)
 
 
-REQUIRED_HINTS = {"encoder.model": "a Hugging Face Hub id or a model folder, e.g. encoder.model=BAAI/bge-small-en-v1.5"}
+REQUIRED_HINTS = {"encoder.model": "a Hugging Face Hub id or a model folder, e.g. encoder.model=BAAI/bge-small-en-v1.5",
+                  "user": "the id of the user to forget, e.g. user=42"}
 
 
 def _check_required(cfg: DictConfig) -> None:

@@ -79,7 +79,7 @@ def run_task(
         ctx = StageContext(cfg=cfg, run_dir=run_dir)
         log.info("run folder: %s", run_dir)
         # stages trained under other runtime keys only (threads, device): read as they are
-        as_trained = distributed.on_main(lambda: _refuse_retraining(ctx, verb)) if trained else set()
+        as_trained = distributed.on_main(lambda: _refuse_retraining(ctx, verb, verb)) if trained else {}
         ran: set[str] = set()  # the stages this command (re)ran, not skipped
         try:
             with _recording(run_dir, cfg, overrides, ran):
@@ -87,7 +87,7 @@ def run_task(
                     stage = STAGES[name]
                     redo = force and (verb == "train" or name == verb)
                     if name in as_trained:
-                        log.info("[%s] trained with other %s, read as it is", name, " / ".join(RUNTIME_KEYS))
+                        log.info("[%s] %s, read as it is", name, as_trained[name])
                     elif stage.DATA_PARALLEL:
                         ran.update([name] if _run_stage(stage, ctx, redo) else [])
                     else:  # one writer: rank 0 runs the stage while the other ranks wait
@@ -105,6 +105,20 @@ def run_task(
             raise
     metrics_path = run_dir / METRICS_FILE
     return run_files.read_json(metrics_path, run_files.METRICS) if metrics_path.exists() else {}
+
+
+def check_trained_run(cfg: DictConfig, command: str) -> StageContext:
+    """For commands that read a trained run without running stages (serve, forget): what
+    capture/rank/evaluate check first (the config, a trained run_dir=, no override that would
+    retrain it), and nothing written."""
+    from dynrec_cli.config_checks import validate_config
+
+    validate_config(cfg)
+    run_dir = Path(cfg.run_dir)
+    _require_trained_run(run_dir, command)
+    ctx = StageContext(cfg=cfg, run_dir=run_dir)
+    _refuse_retraining(ctx, "capture", command)
+    return ctx
 
 
 def _check_against_prepared(ctx: StageContext, verb: str) -> None:
@@ -134,12 +148,13 @@ def _require_trained_run(run_dir: Path, verb: str) -> None:
         )
 
 
-def _refuse_retraining(ctx: StageContext, verb: str) -> set[str]:
+def _refuse_retraining(ctx: StageContext, verb: str, command: str) -> dict[str, str]:
     """capture, rank and evaluate read a trained run: an override or an input file that would
     redo one of its training stages is refused, never acted on (a silent retrain would also
     orphan the run's interest store). Returns the stages whose config differs in RUNTIME_KEYS
-    only (e.g. evaluating with trainer.threads=1): those are read as they are, not redone."""
-    as_trained = set()
+    only (e.g. evaluating with trainer.threads=1), or whose inputs differ by users forgotten since
+    (the next `dynrec train` leaves them out): those are read as they are, not redone, and why."""
+    as_trained = {}
     for name in [n for n in stages_for(verb) if n in TRAINED_STAGES]:
         stage, manifest = STAGES[name], artifacts.load_manifest(ctx.run_dir / name)
         if manifest is None:
@@ -147,19 +162,32 @@ def _refuse_retraining(ctx: StageContext, verb: str) -> set[str]:
         if manifest["config_hash"] != artifacts.config_hash(stage.config_sections(ctx.cfg)):
             changed = _changed_keys(manifest.get("config", {}), _resolved_sections(stage, ctx.cfg))
             if changed and all(key in RUNTIME_KEYS for key, _, _ in changed):
-                as_trained.add(name)
+                as_trained[name] = f"trained with other {' / '.join(RUNTIME_KEYS)}"
                 continue
             said = "; ".join(f"{key}={new!r} (trained with {old!r})" for key, old, new in changed[:4])
             raise ConfigError(
-                f"run_dir={ctx.run_dir}: {said or 'the config'} would redo its {name} stage, and dynrec {verb} "
+                f"run_dir={ctx.run_dir}: {said or 'the config'} would redo its {name} stage, and dynrec {command} "
                 f"never retrains a run: drop them, or retrain with them: dynrec train run_dir={ctx.run_dir} ..."
             )
         if manifest["inputs"] != stage.inputs(ctx):
+            if _only_tombstones_differ(manifest["inputs"], stage.inputs(ctx)):
+                as_trained[name] = "users forgotten since it ran (dynrec train leaves them out)"
+                continue
             raise ArtifactError(
                 f"run_dir={ctx.run_dir}: the {name} stage's inputs changed since it ran (a data file, or an "
-                f"earlier stage), and dynrec {verb} never retrains a run: retrain with dynrec train run_dir={ctx.run_dir}"
+                f"earlier stage), and dynrec {command} never retrains a run: retrain with dynrec train run_dir={ctx.run_dir}"
             )
     return as_trained
+
+
+def _only_tombstones_differ(recorded: dict[str, str], now: dict[str, str]) -> bool:
+    """Whether two input records differ only by the run's tombstones (a user forgotten since)."""
+    from dynrec_cli.data.forgotten import TOMBSTONES
+
+    def drop(inputs: dict[str, str]) -> dict[str, str]:
+        return {k: v for k, v in inputs.items() if k != TOMBSTONES}
+
+    return drop(recorded) == drop(now)
 
 
 def _changed_keys(trained: dict[str, Any], now: dict[str, Any], prefix: str = "") -> list[tuple[str, Any, Any]]:

@@ -22,7 +22,7 @@ USER_GROUPS = {
     "experiment": "the repo's are in configs/experiment: dynrec train --config-dir configs +experiment=NAME",
     "sweep": "the repo's are in configs/sweep: dynrec train -m --config-dir configs +experiment=NAME +sweep=NAME",
 }
-VERBS = ("train", "prepare", "pretrain", "finetune", "capture", "rank", "evaluate")
+VERBS = ("train", "prepare", "pretrain", "finetune", "capture", "rank", "evaluate", "serve", "forget")
 
 
 def _search_path(config_dir: Path | None) -> list[str]:

@@ -120,6 +120,20 @@ _command(
 _command("rank", "Write the top-K list per user, excluding what they have seen.")
 
 
+@app.command("serve", help="Serve a trained `run_dir=` over HTTP: events in, top-K out, from the live interest store (docs/serving.md; extra `serve`).")
+def serve(overrides: Overrides = None, config_dir: ConfigDir = None, print_config: PrintConfig = False) -> None:
+    from dynrec_cli.cli.serve_cmd import run_serve
+
+    run_serve(overrides or [], config_dir, print_config)
+
+
+@app.command("forget", help="Forget `user=ID` of a trained `run_dir=`: out of its interest store, snapshots and journal; left out of the next train.")
+def forget(overrides: Overrides = None, config_dir: ConfigDir = None) -> None:
+    from dynrec_cli.cli.serve_cmd import run_forget
+
+    run_forget(overrides or [], config_dir)
+
+
 @app.command("evaluate", help="Full-ranking metrics of a run; gates CI with --fail-under.")
 def evaluate(
     overrides: Overrides = None,
@@ -148,7 +162,7 @@ def evaluate(
 @app.command("compare", help="Runs side by side with paired differences (bootstrap interval, p-value) per metric and segment.")
 def compare(
     runs: Annotated[list[str], typer.Argument(help="Run folders (the first is the reference), then key=value overrides of eval.compare.*.")],
-    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for compare.md/compare.csv (default: the first run).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for compare.md/compare.csv (default: the current folder).")] = None,
     allow_different_splits: Annotated[
         bool, typer.Option("--allow-different-splits", help="Compare runs whose prepared data differ (pairs the shared users).")
     ] = False,

@@ -37,7 +37,7 @@ def print_table(rows: list[list[str]], title: str) -> None:
 
 
 def run_compare(args: list[str], out: Path | None, allow_different_splits: bool) -> None:
-    """Compare runs; write compare.csv/compare.md into `out` (default: the first run)."""
+    """Compare runs; write compare.csv/compare.md into `out` (default: the current folder, never a run)."""
     from dynrec_cli.config_checks import check_compare_show
     from dynrec_cli.config_lists import as_list
     from dynrec_cli.evaluation.compare import compare_runs, shown_keys, wide_table, write_outputs
@@ -59,9 +59,11 @@ def run_compare(args: list[str], out: Path | None, allow_different_splits: bool)
         f"Δ = run − {names[0]}, mean over the users both runs evaluated; interval: {confidence:.0%} paired "
         f"bootstrap over users ({resamples} resamples, seed {seed}); p: two-sided bootstrap p-value."
     )
+    if not long.empty and not long["comparable"].all():
+        note += " ild: not comparable between runs whose item vectors differ (each is measured in its own model's space)."
     paths = [str(r) for r in runs]
     terminal_keys = shown_keys(long, show[:1], segments=True) + shown_keys(long, show[1:], segments=False)
     print_table(wide_table(long, terminal_keys, paths, resamples, names), "compare")
     console.print(note, highlight=False)
-    csv_path, md_path = write_outputs(long, out or runs[0], wide_table(long, shown_keys(long, show, segments=True), paths, resamples, names), note)
+    csv_path, md_path = write_outputs(long, out or Path.cwd(), wide_table(long, shown_keys(long, show, segments=True), paths, resamples, names), note)
     console.print(f"wrote {md_path} and {csv_path} (every split, segment and metric)", highlight=False)

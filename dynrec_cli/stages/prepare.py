@@ -12,13 +12,14 @@ import pyarrow as pa
 from omegaconf import DictConfig, OmegaConf
 
 from dynrec_cli import artifacts
-from dynrec_cli.data import clean, remote, split
+from dynrec_cli.data import clean, forgotten, remote, split
+from dynrec_cli.data.dropped import DROPPED_FILE, DropLog, event_filter_reason
 from dynrec_cli.data.readers import read_dataset
 from dynrec_cli.data.split_check import check_splits
 from dynrec_cli.data.stats import dataset_statistics
 from dynrec_cli.data.store import save_prepared
 from dynrec_cli.data.text import build_item_text
-from dynrec_cli.data.types import ITEM, PreparedData, RawData
+from dynrec_cli.data.types import ITEM, USER, PreparedData, RawData
 from dynrec_cli.errors import DataError
 from dynrec_cli.stages.base import Stage, StageContext
 
@@ -62,7 +63,7 @@ class PrepareStage(Stage):
         for key in DATA_FILES:
             if remote.is_url(ctx.cfg.data.get(key)):
                 hashes.update(copies.files_of(ctx.cfg.data[key]))
-        return hashes
+        return {**hashes, **forgotten.inputs(ctx.run_dir)}  # a user forgotten since: the next train prepares again
 
     def run(self, ctx: StageContext, out: Path) -> dict[str, Any]:
         data, local = ctx.cfg.data, _local(ctx)
@@ -82,8 +83,14 @@ class PrepareStage(Stage):
             # the reader's Arrow buffers are freed by now, but the Arrow allocator keeps their pages
             # (about 0.8 GiB on a 10M-event log) unless told: give them back before the pandas steps
             pa.default_memory_pool().release_unused()
-            prepared, figures = prepare(raw, data, int(ctx.cfg.seed))
+            gone = forgotten.is_forgotten(ctx.run_dir, raw.events[USER])
+            if gone.any():  # DELETE /users/{id} or dynrec forget: the user's events are never trained on again
+                log.info("[prepare] %d events of %d forgotten users left out (%s)", int(gone.sum()),
+                         raw.events.loc[gone, USER].nunique(), forgotten.TOMBSTONES)
+                raw.events = raw.events[~gone]
+            prepared, figures, dropped = prepare(raw, data, int(ctx.cfg.seed))
         save_prepared(prepared, out)
+        dropped.to_parquet(out / DROPPED_FILE, index=False)  # why capture cannot use an item (data/dropped.py)
         artifacts.write_json(out / "stats.json", figures)
         return figures
 
@@ -93,16 +100,20 @@ class PrepareStage(Stage):
         print_dataset_stats(manifest["figures"])
 
 
-def prepare(raw: RawData, data: DictConfig, seed: int) -> tuple[PreparedData, dict[str, Any]]:
-    """Clean, filter, sort, split and index a raw data set."""
+def prepare(raw: RawData, data: DictConfig, seed: int) -> tuple[PreparedData, dict[str, Any], pd.DataFrame]:
+    """Clean, filter, sort, split and index a raw data set; also returns the dropped items
+    (item_id, reason: the filter that removed each)."""
+    drops = DropLog(raw.events)
     events = clean.filter_events(raw.events, data.min_rating, data.events)
+    drops.step(events, event_filter_reason(data))
     _require_events(events, raw.events_path, "no event is left after data.min_rating / data.events filters",
                     fix=f"the log's event types: {clean.event_counts(raw.events)}" if data.events else None)
     events, duplicates = clean.drop_duplicate_events(events)
     missing = []
     if raw.items is not None:
         missing = clean.check_catalogue(events, raw.items, raw.items_path, bool(data.allow_missing_items), raw.events_path)
-    events = clean.kcore(events, int(data.min_user_interactions), int(data.min_item_interactions))
+    filtered, events = events, clean.kcore(events, int(data.min_user_interactions), int(data.min_item_interactions))
+    drops.kcore(filtered, events, int(data.min_user_interactions), int(data.min_item_interactions))
     _require_events(
         events,
         raw.events_path,
@@ -111,6 +122,7 @@ def prepare(raw: RawData, data: DictConfig, seed: int) -> tuple[PreparedData, di
         fix="lower data.min_user_interactions / data.min_item_interactions",
     )
     events = clean.truncate_recent(clean.sort_events(events), data.max_seq_len)
+    drops.step(events, f"data.max_seq_len={data.max_seq_len} (it was only in older events than each user's last {data.max_seq_len})")
     if data.split == "temporal":
         codes = split.temporal_split(events, data.temporal.valid, data.temporal.test)
     else:
@@ -118,6 +130,7 @@ def prepare(raw: RawData, data: DictConfig, seed: int) -> tuple[PreparedData, di
     cold = split.cold_item_holdout(events, float(data.cold_items), seed)
     cold_ids = set(np.asarray(pd.factorize(events[ITEM], sort=True)[1], dtype=object)[cold])
     events = split.apply_cold_items(events, codes, cold)
+    drops.step(events, f"data.cold_items={data.cold_items} (held out as a cold item, and no user's test target)")
     check_splits(events, str(data.split), data.temporal.valid, data.temporal.test, raw.events_path)
     events, users, items = clean.build_id_maps(events, raw.items)
     text_fields = [c for c in items.columns if c not in ("item_idx", "item_id")]
@@ -140,7 +153,7 @@ def prepare(raw: RawData, data: DictConfig, seed: int) -> tuple[PreparedData, di
         has_time=raw.has_time,
         split=str(data.split),
     )
-    return prepared, figures
+    return prepared, figures, drops.frame(raw.items)
 
 
 def _require_events(events: Any, path: Path, problem: str, fix: str | None = None) -> None:

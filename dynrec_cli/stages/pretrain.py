@@ -87,6 +87,13 @@ class PretrainStage(Stage):
         return figures
 
     def report(self, ctx: StageContext, manifest: dict[str, Any]) -> None:
+        """A skipped stage: its table is read from the run folder, no language model is loaded."""
+        figures = manifest["figures"]
+        if figures.get("encoding"):
+            log.info("[pretrain] item text embeddings of %s (%d items) read from %s: no language model loaded",
+                     figures["model"], figures["encoding"]["items"] - 1, ctx.stage_dir(self.NAME) / TEXT_TABLE)
+
+    def after_commit(self, ctx: StageContext, manifest: dict[str, Any]) -> None:
         encoding = manifest["figures"].get("encoding")
         if encoding:
             log.info(

@@ -99,8 +99,10 @@ def check_against_prepared(ctx: StageContext) -> None:
 
 def _select_users(users: pd.DataFrame, wanted: Any) -> np.ndarray:
     """The user indices of `wanted` (original ids; None = every user)."""
-    if wanted is None:
-        return users["user_idx"].to_numpy(copy=True)
+    if wanted is None:  # every user, but those forgotten since (their row is kept blank: capture/forget.py)
+        from dynrec_cli.capture.store import FORGOTTEN
+
+        return users["user_idx"].to_numpy(copy=True)[~users["user_id"].astype(str).str.startswith(FORGOTTEN).to_numpy()]
     wanted = [str(u) for u in wanted]
     index = pd.Index(users["user_id"].astype(str))
     positions = index.get_indexer(wanted)
