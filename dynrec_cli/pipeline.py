@@ -14,12 +14,14 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from dynrec_cli import artifacts, resources, run_files
+from dynrec_cli.data.samples import register_resolver
 from dynrec_cli.errors import ArtifactError, ConfigError, DynrecError
 from dynrec_cli.runtime import reuse_freed_memory
 from dynrec_cli.stages import STAGES, StageContext
 from dynrec_cli.training import distributed
 
 log = logging.getLogger(__name__)
+register_resolver()  # `${dynrec.sample:...}` resolves in every process that runs stages (sweep workers too)
 METRICS_FILE = "metrics.json"
 OVERRIDES_FILE = "overrides.json"  # the overrides of the command that last (re)trained the run
 # verbs that work on a trained model: given an explicit run_dir=, it must hold one (see run_task)

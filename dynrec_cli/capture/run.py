@@ -21,7 +21,8 @@ from dynrec_cli import artifacts
 from dynrec_cli.capture import journal
 from dynrec_cli.capture import store as stores
 from dynrec_cli.capture.apply import Encoder, Timing, probe_latency, run_chunks
-from dynrec_cli.capture.events import NewEvents, capture_columns, read_events
+from dynrec_cli.capture.columns import capture_columns
+from dynrec_cli.capture.events import NewEvents, read_events
 from dynrec_cli.capture.lock import store_lock
 from dynrec_cli.data.clock import iso, positions
 from dynrec_cli.errors import ArtifactError, DataError

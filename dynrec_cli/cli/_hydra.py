@@ -12,15 +12,17 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from dynrec_cli.data.samples import register_resolver
 from dynrec_cli.errors import ConfigError, DynrecError
 
+register_resolver()  # data=sample's `${dynrec.sample:...}`, before any config is composed
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 # config groups that live in a team's own folder (the repo's configs/), not in the package
 USER_GROUPS = {
     "experiment": "the repo's are in configs/experiment: dynrec train --config-dir configs +experiment=NAME",
     "sweep": "the repo's are in configs/sweep: dynrec train -m --config-dir configs +experiment=NAME +sweep=NAME",
 }
-VERBS = ("train", "prepare", "pretrain", "finetune", "capture", "rank", "evaluate")
+VERBS = ("train", "prepare", "pretrain", "finetune", "capture", "rank", "evaluate", "serve", "forget")
 
 
 def _search_path(config_dir: Path | None) -> list[str]:
@@ -49,7 +51,10 @@ def compose_config(verb: str, overrides: list[str], config_dir: Path | None = No
         raise ConfigError(_explain(verb, overrides, config_dir, exc)) from None
     except yaml.YAMLError as exc:  # a --config-dir file that is not YAML: the message names it, line and column
         raise ConfigError(f"not valid YAML: {' '.join(str(exc).split())}") from None
-    targets.check_tree(cfg)  # every name it would build, Hydra's sweep machinery included
+    # every name it would build, as text (validate_config imports the job's classes, after the
+    # values: a config error is answered before torch); Hydra's sweep plugins imported and checked now
+    targets.check_tree(cfg, load=False)
+    targets.check_tree(cfg.hydra, "hydra")
     with open_dict(cfg):
         del cfg["hydra"]  # as compose() leaves it without return_hydra_config
     _refuse_added_typos(verb, overrides, config_dir)

@@ -15,7 +15,8 @@ import typer
 from rich.markup import escape
 
 from dynrec_cli.cli import _hydra
-from dynrec_cli.cli.verbs import console, setup_logging, with_run_overrides
+from dynrec_cli.api.commands import compose_run
+from dynrec_cli.cli.verbs import console, setup_logging
 from dynrec_cli.errors import ConfigError, DynrecError
 from dynrec_cli.stages.base import StageContext
 
@@ -26,7 +27,7 @@ def _open_run(verb: str, overrides: list[str], config_dir: Path | None) -> Stage
     """The trained run of `run_dir=`, checked as capture checks it; nothing is written."""
     from dynrec_cli import pipeline
 
-    cfg = _hydra.compose_config(verb, with_run_overrides(overrides), config_dir)
+    cfg = compose_run(verb, overrides, config_dir)[1]
     if not cfg.run_dir:
         raise ConfigError(f"dynrec {verb} needs run_dir=DIR, a trained run (dynrec train run_dir=DIR ...)")
     return pipeline.check_trained_run(cfg, verb)
@@ -52,7 +53,7 @@ def run_serve(overrides: list[str], config_dir: Path | None, print_config: bool)
             except ImportError:
                 raise ConfigError(f"dynrec serve needs the '{EXTRA}' extra ({name} is missing): pip install 'dynrec[{EXTRA}]'") from None
         if print_config:
-            typer.echo(OmegaConf.to_yaml(_hydra.compose_config("serve", with_run_overrides(overrides), config_dir), resolve=False))
+            typer.echo(OmegaConf.to_yaml(compose_run("serve", overrides, config_dir, check=False)[1], resolve=False))
             return
         from dynrec_cli.serving.server import run_server
         from dynrec_cli.serving.settings import ServeSettings
