@@ -5,7 +5,7 @@
 
 Meant for a machine with room for parallel runs (a GPU box: `benchmarks/gpu.sh` calls it); on a
 2-core CPU run `make bench` instead (text_models suite). Each run is `dynrec train` in a child
-process with the text_models suite's settings (trainer.epochs=40, patience 8, no --force, so an
+process with the experiments of configs/experiment (the trainer defaults: patience 8; no --force, so an
 interrupted table resumes). The text of each data set is encoded once, before the parallel runs,
 into the shared embedding cache. Training seconds come from runs that share the machine with
 `--jobs - 1` others: compare them with each other, not with a machine running one job. Each run
@@ -27,10 +27,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import markdown_table  # noqa: E402
-from benchmarks.text_models import DATASETS_ARGS, MODELS, train_run  # noqa: E402
+from benchmarks.text_models import DATA_SETS, MODELS, setup, train_run  # noqa: E402
 
 # LoRA trains the language model at every step: capped at 2 minutes of training per run
-ADAPTERS = {**MODELS, "dynrec-lora": ["model=dynrec", "encoder=minilm", "adapter=lora", "trainer.max_minutes=2"]}
+ADAPTERS = {**MODELS, "dynrec-lora": ("dynrec", "adapter=lora", "trainer.max_minutes=2")}
 ORDER = ("sasrec", "dynrec-linear", "dynrec-mlp", "dynrec-moe", "dynrec-lora", "zeroshot")
 
 
@@ -53,20 +53,20 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2 epochs, 1 seed")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("--models", nargs="+", default=list(ORDER), choices=ORDER)
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS_ARGS), choices=list(DATASETS_ARGS))
+    parser.add_argument("--datasets", nargs="+", default=list(DATA_SETS), choices=list(DATA_SETS))
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="overrides for every trained run")
     args = parser.parse_args()
     threads = [f"trainer.threads={max(1, (os.cpu_count() or 1) // args.jobs)}"] if args.jobs > 1 else []
     tag = "".join(f"-{o.split('.')[-1].replace('=', '')}" for o in args.set)  # model.hidden=128 -> -hidden128
-    datasets = {name: DATASETS_ARGS[name] for name in args.datasets}
+    datasets = args.datasets
     seeds = [0] if args.quick else [0, 1, 2]
     # zeroshot has no training and no seed-dependent part: one run; it also fills the text cache
-    zeroshot = {d: train_run(f"{d}-zeroshot", a + ADAPTERS["zeroshot"], 0, args.quick) for d, a in datasets.items()}
+    zeroshot = {d: train_run(f"{d}-zeroshot", setup(d, ADAPTERS["zeroshot"]), 0, args.quick) for d in datasets}
     # the longest runs (LoRA) first, so they do not start last
     plan = sorted(((d, m, s) for d in datasets for m in args.models if m != "zeroshot" for s in seeds),
                   key=lambda job: job[1] != "dynrec-lora")
     with ThreadPoolExecutor(args.jobs) as pool:
-        results = list(pool.map(lambda job: _try_train(f"{job[0]}-{job[1]}{tag}", DATASETS_ARGS[job[0]] + ADAPTERS[job[1]]
+        results = list(pool.map(lambda job: _try_train(f"{job[0]}-{job[1]}{tag}", setup(job[0], ADAPTERS[job[1]])
                                                    + args.set + threads, job[2], args.quick), plan))
     runs: dict[tuple[str, str], list[dict]] = {}
     for (dataset, model, _), result in zip(plan, results):

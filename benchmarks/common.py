@@ -16,6 +16,12 @@ DATASETS = Path(os.environ.get("DYNREC_DATASETS", REPO.parent / "shared" / "data
 BASELINES = REPO.parent / "shared" / "benchmarks"
 RESULTS = REPO / "benchmarks" / "results"
 REFERENCE = REPO / "benchmarks" / "reference"  # peers' figures we measured ourselves (committed)
+CONFIGS = REPO / "configs"  # configs/experiment/*.yaml: the set-ups the tables run
+
+
+def experiment(name: str) -> list[str]:
+    """The arguments that select configs/experiment/NAME.yaml (its data paths honour DYNREC_DATASETS)."""
+    return ["--config-dir", str(CONFIGS), f"+experiment={name}"]
 
 
 @dataclass
@@ -33,7 +39,8 @@ def run_dynrec(*args: str) -> Child:
 def run_module(module: str, *args: str, python: str = sys.executable) -> Child:
     """Run `python -m MODULE ARGS` from the repo root in a child process; exits the benchmark if it fails."""
     command = [python, "-m", module, *args]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "COLUMNS": "160"}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "COLUMNS": "160",
+           "DYNREC_DATASETS": str(DATASETS)}  # the experiments' data paths: the same folder as ours
     started = time.perf_counter()
     with subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
         output = proc.stdout.read() if proc.stdout else ""

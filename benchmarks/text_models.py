@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import statistics
 
-from benchmarks.common import DATASETS, RESULTS, markdown_table, read_json, run_dynrec
+from benchmarks.common import RESULTS, experiment, markdown_table, read_json, run_dynrec
 
-DATASETS_ARGS = {
-    "ml-100k": ["data=recbole", f"data.path={DATASETS / 'ml-100k'}"],
-    "scientific": ["data=unisrec", f"data.path={DATASETS / 'amazon-scientific'}"],
-}
+# each data set's experiments: configs/experiment/<prefix>_<sasrec|dynrec|zeroshot>.yaml
+DATA_SETS = {"ml-100k": "ml100k", "scientific": "scientific"}
 # On a 2-core CPU a full ml-100k run takes 3-5 minutes: the headline pair (SASRec and the default
 # adapter) gets every seed everywhere, the other adapters every seed where runs are short.
 FEW_SEEDS_ON = {"ml-100k": ("dynrec-linear", "dynrec-mlp", "zeroshot"), "scientific": ("zeroshot",)}
@@ -21,25 +19,37 @@ FEW_SEEDS_ON = {"ml-100k": ("dynrec-linear", "dynrec-mlp", "zeroshot"), "scienti
 PLAN = {"ml-100k": ("sasrec", "dynrec-linear", "dynrec-mlp", "dynrec-moe", "zeroshot"),
         "scientific": ("sasrec", "dynrec-mlp", "zeroshot")}
 COLD_SEEDS = 1
+# table row -> (experiment suffix, overrides on top of it)
 MODELS = {
-    "sasrec": ["model=sasrec"],
-    "dynrec-linear": ["model=dynrec", "encoder=minilm", "adapter=linear"],
-    "dynrec-mlp": ["model=dynrec", "encoder=minilm", "adapter=mlp"],
-    "dynrec-moe": ["model=dynrec", "encoder=minilm", "adapter=moe"],
-    "zeroshot": ["model=zeroshot", "encoder=minilm"],
+    "sasrec": ("sasrec",),
+    "dynrec-linear": ("dynrec", "adapter=linear"),
+    "dynrec-mlp": ("dynrec", "adapter=mlp"),
+    "dynrec-moe": ("dynrec", "adapter=moe"),
+    "zeroshot": ("zeroshot",),
 }
 COLD = {
-    "sasrec": ["model=sasrec"],
-    "dynrec-mlp (ID on)": ["model=dynrec", "encoder=minilm", "adapter=mlp"],
-    "dynrec-mlp (text only)": ["model=dynrec", "encoder=minilm", "adapter=mlp", "model.item_id=false"],
+    "sasrec": ("sasrec",),
+    "dynrec-mlp (ID on)": ("dynrec", "adapter=mlp"),
+    "dynrec-mlp (text only)": ("dynrec", "adapter=mlp", "model.item_id=false"),
 }
 
 
-def train_run(name: str, args: list[str], seed: int, quick: bool) -> dict:
+def setup(dataset: str, model: tuple[str, ...]) -> list[str]:
+    """The arguments of one table row: its experiment (data set, model, trainer) and overrides."""
+    suffix, *overrides = model
+    return experiment(f"{DATA_SETS[dataset]}_{suffix}") + overrides
+
+
+def train_run(name: str, args: list[str], seed: int, quick: bool, trainer: list[str] | None = None) -> dict:
+    """One `dynrec train` run (skipped when its folder holds it already); trainer: overrides of the
+    trainer group, by default the trainer's defaults (2 epochs when quick)."""
     run_dir = RESULTS / "runs" / f"{name}-seed{seed}"
-    trainer = ["trainer.epochs=2"] if quick else ["trainer.epochs=40", "trainer.patience=8"]
+    if trainer is None:
+        trainer = ["trainer.epochs=2"] if quick else []
     # no --force: an interrupted benchmark resumes, finished runs are skipped by their manifests
-    cache = [f"encoder.cache_dir={RESULTS / 'cache'}"] if "encoder=minilm" in args else []
+    reads_text = "encoder=minilm" in args or any(
+        a.endswith(("_dynrec", "_zeroshot")) for a in args if a.startswith("+experiment="))
+    cache = [f"encoder.cache_dir={RESULTS / 'cache'}"] if reads_text else []
     child = run_dynrec("train", f"run_dir={run_dir}", f"seed={seed}", *cache, *trainer, *args)
     metrics = read_json(run_dir / "metrics.json")
     finetune = read_json(run_dir / "finetune" / "manifest.json")["figures"]
@@ -64,14 +74,13 @@ def run(quick: bool, parts: tuple[str, ...] = ("ml-100k", "scientific", "cold"))
     seeds = [0] if quick else [0, 1, 2]
     payload: dict = {}
     rows = []
-    for dataset, data_args in DATASETS_ARGS.items():
+    for dataset in DATA_SETS:
         if dataset not in parts:
             continue
         baseline = None
         for model in PLAN[dataset]:
-            model_args = MODELS[model]
             model_seeds = seeds[:1] if model in FEW_SEEDS_ON.get(dataset, ()) else seeds
-            runs = [train_run(f"{dataset}-{model}", data_args + model_args, seed, quick) for seed in model_seeds]
+            runs = [train_run(f"{dataset}-{model}", setup(dataset, MODELS[model]), seed, quick) for seed in model_seeds]
             ndcg = [r["metrics"]["test/ndcg@10"] for r in runs]
             recall = [r["metrics"]["test/recall@10"] for r in runs]
             baseline = baseline or statistics.mean(ndcg)
@@ -89,7 +98,7 @@ def run(quick: bool, parts: tuple[str, ...] = ("ml-100k", "scientific", "cold"))
     cold_rows = []
     for model, model_args in COLD.items() if "cold" in parts else ():
         runs = [train_run(f"scientific-cold-{model.split()[0]}{'-textonly' if 'text' in model else ''}",
-                       DATASETS_ARGS["scientific"] + model_args + ["data.cold_items=0.1"], seed, quick)
+                       setup("scientific", model_args) + ["data.cold_items=0.1"], seed, quick)
                 for seed in seeds[:COLD_SEEDS]]
         payload[f"scientific-cold/{model}"] = runs
         cold = [r["metrics"]["test/cold/recall@10"] for r in runs]

@@ -95,12 +95,23 @@ def write_json(path: Path, payload: Any) -> None:
 
 
 class StageFolder:
-    """A stage's output folder, written under a temporary name and swapped in on `commit`."""
+    """A stage's output folder, written under a temporary name and swapped in on `commit`.
+
+    While it lives, the writer holds a shared lock on the parent folder (the run folder); the
+    temporary folders a killed command left (`.NAME.xxxx/`) are removed first, by a writer that
+    can take that lock exclusively, i.e. when no other command is writing there (see
+    `remove_stale_folders`).
+    """
 
     def __init__(self, final: Path) -> None:
         self.final = Path(final)
         self.final.parent.mkdir(parents=True, exist_ok=True)
-        self.path = Path(tempfile.mkdtemp(prefix=f".{self.final.name}.", dir=self.final.parent))
+        self._lock = remove_stale_folders(self.final, keep_lock=True)
+        try:
+            self.path = Path(tempfile.mkdtemp(prefix=f".{self.final.name}.", dir=self.final.parent))
+        except BaseException:
+            self._release()
+            raise
         _as_created(self.path, folder=True)  # mkdtemp's 0700 would stay on the renamed stage folder
 
     def commit(self, manifest: dict[str, Any]) -> None:
@@ -118,9 +129,61 @@ class StageFolder:
         os.replace(self.path, self.final)
         if trash is not None:
             shutil.rmtree(trash, ignore_errors=True)
+        self._release()
 
     def discard(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)  # drops the shared lock
+            self._lock = None
+
+
+def remove_stale_folders(final: Path, keep_lock: bool = False) -> int | None:
+    """Remove the temporary folders `.NAME.*/` beside `final` that killed commands left behind.
+
+    Every StageFolder writer holds a shared flock on the parent folder until it commits or
+    discards, and the kernel drops it when its process dies (kill -9 included). So when this
+    process gets the lock exclusively, no writer is alive there and every `.NAME.*` folder is a
+    leftover; when it cannot, another command is writing and nothing is removed (a later run
+    cleans up). Where locks are not available (no fcntl, a file system without flock), nothing
+    is removed either.
+
+    Returns, with `keep_lock`, the descriptor holding the shared lock for the caller's own
+    writing (None where locks are not available).
+    """
+    try:
+        fd = os.open(final.parent, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        if _flock(fd, exclusive=True):
+            for leftover in final.parent.glob(f".{final.name}.*"):
+                if leftover.is_dir() and not leftover.is_symlink():
+                    shutil.rmtree(leftover, ignore_errors=True)
+        if keep_lock and _flock(fd, exclusive=False, wait=True):
+            return fd
+    except BaseException:
+        os.close(fd)
+        raise
+    os.close(fd)
+    return None
+
+
+def _flock(fd: int, exclusive: bool, wait: bool = False) -> bool:
+    """Take (or convert to) a flock on `fd`; False when it is held elsewhere or not supported."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock, so no cleanup
+        return False
+    mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | (0 if wait else fcntl.LOCK_NB)
+    try:
+        fcntl.flock(fd, mode)
+    except OSError:  # BlockingIOError: another writer; others: the file system has no flock
+        return False
+    return True
 
 
 def new_manifest(stage: str, seed: int, cfg_hash: str, inputs: dict[str, str]) -> dict[str, Any]:

@@ -138,6 +138,8 @@ RULES: dict[str, Range | Choice | Flag] = {
     "encoder.pooling": Choice(("auto", "mean", "cls", "last")),
     "encoder.normalize": Flag(),
     "encoder.precision": Choice(("auto", "fp32", "bf16", "fp16")),
+    "encoder.batch_tokens": Range(1, integer=True, nullable=True),
+    "encoder.device_map": Choice(("auto", "balanced", "balanced_low_0", "sequential"), nullable=True),
     "adapter.lora.refresh": Choice(("epoch",)),
     "pretrain.mlm.lr": POSITIVE,
     "pretrain.mlm.mask_prob": Range(0, 1, low_open=True, high_open=True),
@@ -157,8 +159,12 @@ RULES: dict[str, Range | Choice | Flag] = {
     "capture.mode": Choice(("batched", "single")),
     "capture.late_events": Choice(("error", "skip")),
     "capture.on_retrain": Choice(("refuse", "archive")),
+    "capture.unknown_items": Choice(("error", "skip")),
     "capture.latency_probe": NONNEG,
     "capture.checkpoint_every": COUNT, "capture.top_movers": COUNT, "capture.plot_bins": COUNT,
+    "serve.port": Range(1, 65535, integer=True), "serve.workers": COUNT, "serve.max_events": COUNT, "serve.max_items": COUNT,
+    "serve.max_body_mb": POSITIVE, "serve.max_k": COUNT, "serve.queue": COUNT, "serve.checkpoint_every": COUNT,
+    "serve.write_pause_ms": Range(0), "serve.access_log": Flag(),
 }
 
 

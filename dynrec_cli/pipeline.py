@@ -14,6 +14,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from dynrec_cli import artifacts, preflight, resources, run_files
+from dynrec_cli.data.samples import register_resolver
 from dynrec_cli.errors import ArtifactError, DynrecError
 from dynrec_cli.journal import RunJournal
 from dynrec_cli.run_overrides import OVERRIDES_FILE, to_record
@@ -22,6 +23,7 @@ from dynrec_cli.stages import STAGES, StageContext
 from dynrec_cli.training import distributed
 
 log = logging.getLogger(__name__)
+register_resolver()  # `${dynrec.sample:...}` resolves in every process that runs stages (sweep workers too)
 METRICS_FILE = "metrics.json"
 # verbs that work on a trained model: given an explicit run_dir=, it must hold one (see run_task)
 NEEDS_TRAINED_RUN = ("capture", "rank", "evaluate")
@@ -105,9 +107,9 @@ def _run_stages(ctx: StageContext, verb: str, force: bool, trained: bool, journa
     stages = stages_for(verb)
     forced = {name for name in stages if force and (verb == "train" or name == verb)}
 
-    def check() -> set[str]:
+    def check() -> dict[str, str]:
         # stages trained under other runtime keys only (threads, device): read as they are
-        as_trained = preflight.refuse_retraining(ctx, verb, stages) if trained else set()
+        as_trained = preflight.refuse_retraining(ctx, verb, stages) if trained else {}
         runs = preflight.stages_to_run(ctx, stages, forced, as_trained)
         assert journal is not None
         preflight.check_before_stages(ctx, stages, runs, journal)
@@ -117,7 +119,7 @@ def _run_stages(ctx: StageContext, verb: str, force: bool, trained: bool, journa
     for name in stages:
         stage = STAGES[name]
         if name in as_trained:
-            log.info("[%s] trained with other %s, read as it is", name, " / ".join(preflight.RUNTIME_KEYS))
+            log.info("[%s] %s, read as it is", name, as_trained[name])
         elif stage.DATA_PARALLEL:
             ran.update([name] if _run_stage(stage, ctx, name in forced, journal) else [])
         else:  # one writer: rank 0 runs the stage while the other ranks wait
@@ -131,6 +133,20 @@ def _run_stages(ctx: StageContext, verb: str, force: bool, trained: bool, journa
             distributed.on_main(lambda: capture_updates(ctx))
     metrics_path = ctx.run_dir / METRICS_FILE
     return run_files.read_json(metrics_path, run_files.METRICS) if metrics_path.exists() else {}
+
+
+def check_trained_run(cfg: DictConfig, command: str) -> StageContext:
+    """For commands that read a trained run without running stages (serve, forget): what
+    capture/rank/evaluate check first (the config, a trained run_dir=, no override that would
+    retrain it), and nothing written."""
+    from dynrec_cli.config_checks import validate_config
+
+    validate_config(cfg)
+    run_dir = Path(cfg.run_dir)
+    preflight.require_trained_run(run_dir, command)
+    ctx = StageContext(cfg=cfg, run_dir=run_dir)
+    preflight.refuse_retraining(ctx, command, stages_for("capture"))
+    return ctx
 
 
 def _open_run_dir(cfg: DictConfig, verb: str) -> tuple[Path, Path | None]:

@@ -44,12 +44,14 @@ def require_trained_run(run_dir: Path, verb: str) -> None:
         )
 
 
-def refuse_retraining(ctx: StageContext, verb: str, stages: list[str]) -> set[str]:
-    """capture, rank and evaluate read a trained run: an override or an input file that would
-    redo one of its training stages is refused, never acted on (a silent retrain would also
-    orphan the run's interest store). Returns the stages whose config differs in RUNTIME_KEYS
-    only (e.g. evaluating with trainer.threads=1): those are read as they are, not redone."""
-    as_trained = set()
+def refuse_retraining(ctx: StageContext, verb: str, stages: list[str]) -> dict[str, str]:
+    """capture, rank and evaluate (and serve, forget) read a trained run: an override or an input
+    file that would redo one of its training stages is refused, never acted on (a silent retrain
+    would also orphan the run's interest store). Returns the stages whose config differs in
+    RUNTIME_KEYS only (e.g. evaluating with trainer.threads=1), or whose inputs differ by users
+    forgotten since (the next `dynrec train` leaves them out): those are read as they are, not
+    redone, and why."""
+    as_trained: dict[str, str] = {}
     for name in [n for n in stages if n in TRAINED_STAGES]:
         stage, manifest = STAGES[name], artifacts.load_manifest(ctx.run_dir / name)
         if manifest is None:
@@ -57,7 +59,7 @@ def refuse_retraining(ctx: StageContext, verb: str, stages: list[str]) -> set[st
         if manifest["config_hash"] != artifacts.config_hash(stage.config_sections(ctx.cfg)):
             changed = changed_keys(manifest.get("config", {}), resolved_sections(stage, ctx.cfg))
             if changed and all(key in RUNTIME_KEYS for key, _, _ in changed):
-                as_trained.add(name)
+                as_trained[name] = f"trained with other {' / '.join(RUNTIME_KEYS)}"
                 continue
             said = "; ".join(f"{key}={new!r} (trained with {old!r})" for key, old, new in changed[:4])
             trained = " ".join(f"{key}={_override_text(old)}" for key, old, _ in changed[:4])
@@ -67,6 +69,9 @@ def refuse_retraining(ctx: StageContext, verb: str, stages: list[str]) -> set[st
                 f"dynrec train run_dir={ctx.run_dir} ..."
             )
         if manifest["inputs"] != stage.inputs(ctx):
+            if _only_tombstones_differ(manifest["inputs"], stage.inputs(ctx)):
+                as_trained[name] = "users forgotten since it ran (dynrec train leaves them out)"
+                continue
             raise ArtifactError(
                 f"run_dir={ctx.run_dir}: the {name} stage's inputs changed since it ran (a data file, or an "
                 f"earlier stage), and dynrec {verb} never retrains a run: retrain with dynrec train run_dir={ctx.run_dir}"
@@ -74,7 +79,17 @@ def refuse_retraining(ctx: StageContext, verb: str, stages: list[str]) -> set[st
     return as_trained
 
 
-def stages_to_run(ctx: StageContext, stages: list[str], forced: set[str], as_trained: set[str]) -> dict[str, str]:
+def _only_tombstones_differ(recorded: dict[str, str], now: dict[str, str]) -> bool:
+    """Whether two input records differ only by the run's tombstones (a user forgotten since)."""
+    from dynrec_cli.data.forgotten import TOMBSTONES
+
+    def drop(inputs: dict[str, str]) -> dict[str, str]:
+        return {k: v for k, v in inputs.items() if k != TOMBSTONES}
+
+    return drop(recorded) == drop(now)
+
+
+def stages_to_run(ctx: StageContext, stages: list[str], forced: set[str], as_trained: dict[str, str]) -> dict[str, str]:
     """Each stage of `stages` that is not up to date, with why (the pipeline's own skip rule; a
     stage after one that runs again counts as running again)."""
     runs: dict[str, str] = {}

@@ -1,4 +1,5 @@
-"""The summary of a finished sweep: every job sorted by the objective, on the terminal and on disk."""
+"""The summary of a finished sweep: every job sorted by the objective, on the terminal and on disk;
+and the jobs refused for bad input, which may have run in other processes (joblib, Ray)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from dynrec_cli import artifacts, run_files
 
 SUMMARY = "sweep_summary"
+REFUSED = ".refused"  # one JSON file per refused job, read back by the process that launched the sweep
 
 
 @dataclass
@@ -19,6 +21,26 @@ class JobRow:
     objective: str
     value: float  # nan when the job wrote no metrics
     figures: dict[str, float]
+
+
+def record_refusal(sweep_dir: Path, job_num: int, message: str) -> None:
+    """Note that job `job_num` was refused (its one-line message), where the launching process reads it."""
+    folder = Path(sweep_dir) / REFUSED
+    folder.mkdir(parents=True, exist_ok=True)
+    artifacts.write_json(folder / f"{job_num}.json", message)
+
+
+def take_refusals(sweep_dir: Path) -> list[str]:
+    """The messages of the refused jobs in job order, removing their records (a rerun starts clean)."""
+    import shutil
+
+    folder = Path(sweep_dir) / REFUSED
+    if not folder.is_dir():
+        return []
+    records = sorted(folder.glob("*.json"), key=lambda p: _job_order(p.stem))
+    messages = [run_files.read_json(p, str) for p in records]
+    shutil.rmtree(folder)
+    return messages
 
 
 def collect_jobs(sweep_dir: Path) -> list[JobRow]:

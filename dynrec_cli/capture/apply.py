@@ -8,8 +8,9 @@ what the per-event latency measures). The item table is computed once per captur
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,6 +19,11 @@ from torch import Tensor, nn
 
 from dynrec_cli.capture.store import UserState
 from dynrec_cli.capture.windows import chunk_windows, encode_windows
+
+# torch CPU threads of the single-event path: one window is a few thousand multiply-adds per layer,
+# less than a thread hand-off costs, and on a busy machine waiting for a second core costs far more
+# (median 212 ms per event with 2 threads against 1.55 ms with one, issue 15; docs/capture.md)
+SINGLE_EVENT_THREADS = 1
 
 
 @dataclass
@@ -92,6 +98,7 @@ class Timing:
     checkpoint_seconds: float = 0.0
     events: int = 0
     latencies: list[float] = field(default_factory=list)
+    threads: int = 0  # torch CPU threads the latencies were measured with
 
     def figures(self) -> dict[str, float]:
         out = {"events_per_s": round(self.events / self.apply_seconds, 1) if self.apply_seconds > 0 else 0.0,
@@ -99,18 +106,32 @@ class Timing:
         if self.latencies:
             ms = np.asarray(self.latencies) * 1000.0
             out.update(latency_events=len(ms), latency_ms_median=round(float(np.median(ms)), 4),
-                       latency_ms_p99=round(float(np.percentile(ms, 99)), 4))
+                       latency_ms_p99=round(float(np.percentile(ms, 99)), 4), latency_threads=self.threads)
         return out
 
 
 def apply_single(state: UserState, encoder: Encoder, users: np.ndarray, items: np.ndarray, times: np.ndarray, timing: Timing) -> np.ndarray:
-    """The single-event path over a chunk, timing every event into `timing.latencies`."""
+    """The single-event path over a chunk, timing every event into `timing.latencies`; runs on
+    SINGLE_EVENT_THREADS torch threads (the caller's setting is restored after)."""
     drift = np.empty(len(users))
-    for j in range(len(users)):  # one event at a time on purpose: this is the streaming path
-        started = time.perf_counter()
-        drift[j] = apply_one(state, encoder, int(users[j]), int(items[j]), int(times[j]))
-        timing.latencies.append(time.perf_counter() - started)
+    with torch_threads(SINGLE_EVENT_THREADS):
+        timing.threads = torch.get_num_threads()
+        for j in range(len(users)):  # one event at a time on purpose: this is the streaming path
+            started = time.perf_counter()
+            drift[j] = apply_one(state, encoder, int(users[j]), int(items[j]), int(times[j]))
+            timing.latencies.append(time.perf_counter() - started)
     return drift
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int) -> Iterator[None]:
+    """torch's intra-op CPU threads set to `threads` inside the block, the previous count restored after."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def probe_latency(state: UserState, encoder: Encoder, users: np.ndarray, items: np.ndarray, times: np.ndarray, timing: Timing) -> None:

@@ -71,7 +71,7 @@ def encode_new_items(cfg: DictConfig, pretrain_dir: Path, texts: list[str], mode
     if recorded is not None and recorded != lm.identity:
         raise ArtifactError(f"{pretrain_dir}: the encoder now loaded is not the one the run was trained with (encoder.* changed?)")
     cache = EmbeddingCache(Path(enc.cache_dir), lm.identity, pooling, max_length, bool(enc.normalize))
-    result = encode_with_cache(lm, texts, cache, int(enc.batch_size), device)
+    result = encode_with_cache(lm, texts, cache, int(enc.batch_size), device, batch_tokens=enc.get("batch_tokens"))
     log.info("[capture] new items: %d texts, %d encoded, %d from the embedding cache",
              len(texts), result.stats["encoded"], result.stats["cached"])
     with torch.no_grad():

@@ -50,8 +50,8 @@ def print_capture(figures: dict[str, Any], folder: Path) -> None:
 
     from dynrec_cli.reporting import console
 
-    log.info("[capture] %s: %d events applied (%d skipped as late), %d users moved, %d new; %s events/s",
-             figures["file"], figures["applied_now"], figures["skipped_late"], figures["users_touched"],
+    log.info("[capture] %s: %d events applied (%d skipped as late, %d for unknown items), %d users moved, %d new; %s events/s",
+             figures["file"], figures["applied_now"], figures["skipped_late"], figures["skipped_unknown"], figures["users_touched"],
              figures["new_users"], f"{figures['events_per_s']:,.0f}")
     if "latency_ms_median" in figures:
         log.info("[capture] per-event latency (single-event path, %d events): median %.3f ms, p99 %.3f ms",

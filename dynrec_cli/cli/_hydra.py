@@ -6,15 +6,23 @@ import difflib
 import logging
 import re
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from dynrec_cli.data.samples import register_resolver
 from dynrec_cli.errors import ConfigError, DynrecError
 
+register_resolver()  # data=sample's `${dynrec.sample:...}`, before any config is composed
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
-VERBS = ("train", "prepare", "pretrain", "finetune", "capture", "rank", "evaluate")
+# config groups that live in a team's own folder (the repo's configs/), not in the package
+USER_GROUPS = {
+    "experiment": "the repo's are in configs/experiment: dynrec train --config-dir configs +experiment=NAME",
+    "sweep": "the repo's are in configs/sweep: dynrec train -m --config-dir configs +experiment=NAME +sweep=NAME",
+}
+VERBS = ("train", "prepare", "pretrain", "finetune", "capture", "rank", "evaluate", "serve", "forget")
 
 
 def _search_path(config_dir: Path | None) -> list[str]:
@@ -43,7 +51,10 @@ def compose_config(verb: str, overrides: list[str], config_dir: Path | None = No
         raise ConfigError(_explain(verb, overrides, config_dir, exc)) from None
     except yaml.YAMLError as exc:  # a --config-dir file that is not YAML: the message names it, line and column
         raise ConfigError(f"not valid YAML: {' '.join(str(exc).split())}") from None
-    targets.check_tree(cfg)  # every name it would build, Hydra's sweep machinery included
+    # every name it would build, as text (validate_config imports the job's classes, after the
+    # values: a config error is answered before torch); Hydra's sweep plugins imported and checked now
+    targets.check_tree(cfg, load=False)
+    targets.check_tree(cfg.hydra, "hydra")
     with open_dict(cfg):
         del cfg["hydra"]  # as compose() leaves it without return_hydra_config
     _refuse_added_typos(verb, overrides, config_dir)
@@ -53,12 +64,26 @@ def compose_config(verb: str, overrides: list[str], config_dir: Path | None = No
     return cfg
 
 
+def sweeper_params(verb: str, overrides: list[str], config_dir: Path | None) -> dict[str, str]:
+    """`hydra.sweeper.params` of the composed config (a sweep file's grid): key -> sweep string."""
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(config_name=verb, overrides=_search_path(config_dir) + list(overrides), return_hydra_config=True)
+    params = OmegaConf.select(cfg, "hydra.sweeper.params") or {}
+    return {str(key): str(value) for key, value in params.items()}
+
+
 def _refuse_added_typos(verb: str, overrides: list[str], config_dir: Path | None) -> None:
     """`+key=v` / `++key=v` add keys Hydra's struct mode would refuse: allowed only where the new
     key is an argument of a constructor (a node with `_target_`, e.g. `+trainer.optimizer.eps=1e-6`);
     elsewhere nothing reads it, so it is a typo to report before any work, not to ignore."""
     added = [o.split("=", 1)[0].lstrip("+") for o in overrides if o.startswith("+") and "=" in o]
     groups = {d.name for folder in (CONF_DIR, config_dir) if folder and folder.is_dir() for d in folder.iterdir() if d.is_dir()}
+    for override in [o for o in overrides if o.split("=", 1)[0].lstrip("+") in set(USER_GROUPS) - groups]:
+        group = override.split("=", 1)[0].lstrip("+")
+        where = f"--config-dir {config_dir}" if config_dir else "dynrec's own configs (no --config-dir given)"
+        raise ConfigError(f"{override}: no {group}/ folder in {where}; {USER_GROUPS[group]}")
     added = [key for key in added if key.split("/")[0] not in groups and not key.startswith("hydra")]  # `+group=option` selects a config
     if not added:
         return
@@ -132,7 +157,11 @@ def _first_missing(cfg: DictConfig, parts: list[str]) -> tuple[str, str, list[st
 
 
 def _one_line(exc: Exception) -> str:
+    from dynrec_cli.cli.plugins import missing_plugin
+
     text = " ".join(str(exc).split())
+    if hint := missing_plugin(text):  # hydra/launcher=joblib without its plugin: the extra, not "choose one of: basic"
+        return hint
     missing = re.search(r"Could not find '([^'/]+)/([^']+)' Available options in '[^']+': (.*?) Config search path", text)
     if missing:  # an unknown option of a config group: name the public choices, not Hydra's search path
         group, option, choices = missing.groups()
@@ -144,39 +173,41 @@ def _one_line(exc: Exception) -> str:
 def run_sweep(
     verb: str, overrides: list[str], config_dir: Path | None, task: Callable[[DictConfig, list[str]], dict],
     failures: list[str],
-) -> Path | None:
+) -> Path:
     """Hand the sweep to a real `@hydra.main` so the whole sweep grammar and plugins work.
 
     With `run_dir=DIR` the jobs go to DIR/<job number>; otherwise to runs/multirun/<time>/<n>.
     `task(cfg, job_overrides)` returns the job's metrics; the job hands the objective
     (`trainer.objective`) back to Hydra, which is what a sweeper such as Optuna maximises.
-    A job refused for bad input or config (DynrecError) is said in one line and appended to
-    `failures` ("RUN_DIR: message"); the other jobs still run.
-    Returns the sweep folder (None when jobs ran elsewhere and no run_dir= was given).
+    Jobs may run in other processes (hydra/launcher=joblib, ray, submitit): a job refused for bad
+    input or config (DynrecError) is said in one line where it runs and recorded in the sweep
+    folder; `failures` gets one "RUN_DIR: message" per refused job once the sweep is done, and
+    the other jobs still run. Returns the sweep folder.
     """
     import hydra
     from hydra.core.hydra_config import HydraConfig
 
-    args = []
-    for override in overrides:
-        if override.startswith("run_dir="):
-            args.append(f"hydra.sweep.dir={override.split('=', 1)[1]}")
-        else:
-            args.append(override)
+    from dynrec_cli import sweeps
 
-    sweep_dirs: list[Path] = []
+    args = [f"hydra.sweep.dir={o.split('=', 1)[1]}" if o.startswith("run_dir=") else o for o in overrides]
+    given = [a.split("=", 1)[1] for a in args if a.startswith("hydra.sweep.dir=")]
+    if not given:  # fixed here, not by ${now:} wherever a job runs: this process reads the folder afterwards
+        given = [time.strftime("runs/multirun/%Y-%m-%d_%H-%M-%S")]
+        args.append(f"hydra.sweep.dir={given[0]}")
+    sweep_dir = Path(given[-1])
+    sweeps.take_refusals(sweep_dir)  # records left by an earlier sweep into the same folder
 
     @hydra.main(config_path=str(CONF_DIR), config_name=verb, version_base="1.3")
     def job(cfg: DictConfig) -> float | None:
         hydra_cfg = HydraConfig.get()
-        sweep_dirs.append(Path(hydra_cfg.sweep.dir))
         with open_dict(cfg):
             cfg.run_dir = str(Path(hydra_cfg.sweep.dir) / hydra_cfg.sweep.subdir)
+        _place(hydra_cfg, cfg)
         # the job's own choices, recorded in its run folder; the search itself is not part of a run
         try:
             metrics = task(cfg, [o for o in hydra_cfg.overrides.task if not o.startswith("hparams_search=")])
         except DynrecError as exc:  # one line, as outside a sweep; Hydra would print its traceback
-            failures.append(f"{cfg.run_dir}: {exc}")
+            sweeps.record_refusal(Path(hydra_cfg.sweep.dir), int(hydra_cfg.job.num), f"{cfg.run_dir}: {exc}")
             logging.getLogger(__name__).error("job %s failed: %s", cfg.run_dir, exc)
             return None
         value = metrics.get(str(cfg.trainer.objective))
@@ -188,11 +219,19 @@ def run_sweep(
         job()
     finally:
         sys.argv = saved
-    if sweep_dirs:
-        return sweep_dirs[0]
-    # jobs ran in other processes (e.g. the submitit launcher): the folder is known only from run_dir=
-    given = [a.split("=", 1)[1] for a in args if a.startswith("hydra.sweep.dir=")]
-    return Path(given[-1]) if given else None
+    failures.extend(sweeps.take_refusals(sweep_dir))
+    return sweep_dir
+
+
+def _place(hydra_cfg: DictConfig, cfg: DictConfig) -> None:
+    """Under the joblib launcher: this job's share of the cores and its GPU (training/placement.py)."""
+    from dynrec_cli.training import placement
+
+    launcher = hydra_cfg.launcher
+    if placement.is_joblib(str(launcher.get("_target_", ""))):
+        said = placement.place_joblib_job(int(hydra_cfg.job.num), launcher.get("n_jobs"), cfg.trainer.threads,
+                                          str(cfg.trainer.device))
+        logging.getLogger(__name__).info("job %s: %s", hydra_cfg.job.num, said or "as configured")
 
 
 def group_sources(verb: str, overrides: list[str], config_dir: Path | None) -> list[str]:

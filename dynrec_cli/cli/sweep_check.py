@@ -9,11 +9,6 @@ from omegaconf import DictConfig
 from dynrec_cli.cli import _hydra
 from dynrec_cli.errors import ConfigError
 
-PLUGIN_HINT = {
-    "hydra/sweeper/optuna": "hparams_search=optuna needs the Optuna sweeper: pip install 'dynrec[sweep]'",
-    "hydra/launcher/submitit": "hydra/launcher=submitit_* needs the submitit launcher: pip install 'dynrec[slurm]'",
-}
-
 
 def sweep_choices(overrides: list[str]) -> list[list[str]]:
     """Each override as its list of `key=value` choices (one for a plain override).
@@ -56,35 +51,39 @@ def refuse_sweeping_a_trained_run(verb: str, overrides: list[str]) -> None:
 
 def validate_sweep(verb: str, overrides: list[str], config_dir: Path | None) -> None:
     """Compose the first job, then each other value of every swept key once; ConfigError on the
-    first failure, or on a key that none of those jobs reads (config_unused.py)."""
-    from hydra.errors import HydraException
-
+    first failure, or on a key that none of those jobs reads (config_unused.py). The grid of a sweep
+    file (`hydra.sweeper.params`, e.g. `+sweep=adapters_seeds`) is checked as well, less the keys
+    the command line gives (they replace the file's lines)."""
     from dynrec_cli.config_unused import refuse_unused, unused_keys
 
-    try:
-        choices = sweep_choices(overrides)
-    except HydraException as exc:
-        raise ConfigError(f"sweep overrides: {' '.join(str(exc).split())}") from None
+    choices = _choices(overrides, "sweep overrides")
     first = [values[0] for values in choices]
+    _compose(verb, first, config_dir)  # a typo or a missing plugin: refused before the sweep file's grid is read
+    given = {values[0].split("=", 1)[0].lstrip("+~") for values in choices}
+    params = _hydra.sweeper_params(verb, first, config_dir)
+    extra = _choices([f"{key}={value}" for key, value in params.items() if key not in given], "hydra.sweeper.params")
+    choices, first = choices + extra, first + [values[0] for values in extra]
     jobs = [first] + [first[:i] + [value] + first[i + 1 :] for i, values in enumerate(choices) for value in values[1:]]
     unused: set[str] | None = None
     for job in jobs:
-        cfg = _compose(verb, job, config_dir)
-        found = unused_keys(cfg, verb, job, config_dir)
+        found = unused_keys(_compose(verb, job, config_dir), verb, job, config_dir)
         unused = found if unused is None else unused & found
     if unused:  # read by no job: refused as in a single run
         refuse_unused(_compose(verb, first, config_dir), verb, first, config_dir, only=unused)
 
 
-def _compose(verb: str, overrides: list[str], config_dir: Path | None) -> DictConfig:
-    try:
-        from dynrec_cli.config_checks import validate_config
+def _choices(overrides: list[str], where: str) -> list[list[str]]:
+    from hydra.errors import HydraException
 
-        cfg = _hydra.compose_config(verb, overrides, config_dir)
-        validate_config(cfg)  # ranges too, not only key names
-        return cfg
-    except ConfigError as exc:
-        for missing, hint in PLUGIN_HINT.items():
-            if missing in str(exc):
-                raise ConfigError(hint) from None
-        raise
+    try:
+        return sweep_choices(overrides)
+    except HydraException as exc:
+        raise ConfigError(f"{where}: {' '.join(str(exc).split())}") from None
+
+
+def _compose(verb: str, overrides: list[str], config_dir: Path | None) -> DictConfig:
+    from dynrec_cli.config_checks import validate_config
+
+    cfg = _hydra.compose_config(verb, overrides, config_dir)
+    validate_config(cfg)  # ranges too, not only key names
+    return cfg

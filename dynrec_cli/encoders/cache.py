@@ -40,9 +40,11 @@ class EmbeddingCache:
     """Embeddings of texts already encoded with one model and one set of settings."""
 
     def __init__(
-        self, root: Path, identity: str, pooling: str, max_length: int, normalize: bool, precision: str = "fp32"
+        self, root: Path, identity: str, pooling: str, max_length: int, normalize: bool, precision: str = "fp32",
+        weights: str = "fp32",
     ) -> None:
-        """precision: the resolved encoding precision (`fp32`, `bf16`, `fp16`): vectors differ slightly."""
+        """precision: the resolved encoding precision (`fp32`, `bf16`, `fp16`); weights: the dtype the
+        model was loaded in (bf16 for a large model on a GPU): vectors differ slightly with either."""
         self.identity, self.pooling = identity, pooling
         self.max_length, self.normalize, self.precision = max_length, normalize, precision
         settings = {
@@ -54,6 +56,8 @@ class EmbeddingCache:
         }
         if precision != "fp32":  # fp32 caches written before this key keep their folder
             settings["precision"] = precision
+        if weights != "fp32":  # likewise
+            settings["weights"] = weights
         key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
         self.folder = Path(root) / key[:32]
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -142,6 +146,7 @@ def encode_with_cache(
     device: torch.device,
     progress: bool = True,
     chunk: int = 4096,
+    batch_tokens: int | None = None,
 ) -> EncodeResult:
     """encode_texts, encoding only the texts not in `cache` (each distinct text once).
 
@@ -173,7 +178,7 @@ def encode_with_cache(
             part = todo[begin : begin + chunk]
             result = encode_texts(
                 lm, part, cache.pooling, batch_size, cache.max_length, cache.normalize, device,
-                progress and len(todo) <= chunk, cache.precision,
+                progress and len(todo) <= chunk, cache.precision, batch_tokens,
             )
             cache.add(part, result.embeddings)  # resume point
             fresh[begin : begin + len(part)] = result.embeddings

@@ -74,11 +74,14 @@ def encode_texts(
     device: torch.device,
     progress: bool = True,
     precision: str = "fp32",
+    batch_tokens: int | None = None,
 ) -> EncodeResult:
     """Encode `texts`, one vector each, in their original order.
 
     Texts are batched longest first so each batch pads little (and an out-of-memory error
     comes at once, not at the end). Empty or whitespace-only texts are encoded as "".
+    A model that accelerate spread over devices (`encoder.device_map`) stays where it is; its
+    inputs go to its first device.
 
     Args:
         lm: a loaded model; it is moved to `device`.
@@ -91,6 +94,9 @@ def encode_texts(
         progress: show a rich progress bar with items/s.
         precision: `auto` (bf16 autocast on CUDA and on CPUs with AMX bf16, else fp32), `fp32`,
             `bf16` or `fp16` (see training.device.resolve_encoding_precision).
+        batch_tokens: a token budget per batch instead of `batch_size` texts: a batch holds as
+            many texts as fit `rows × its longest text's tokens <= batch_tokens` (texts sorted by
+            token count), so short texts go in large batches and long ones in small batches.
 
     Returns:
         embeddings (n, d) float32 on the CPU, and stats: items, tokens (non-padding tokens
@@ -102,20 +108,22 @@ def encode_texts(
     if batch_size < 1:
         raise ConfigError(f"encoder.batch_size={batch_size}: must be at least 1")
     cleaned = [t if t.strip() else "" for t in texts]
-    order = sorted(range(len(cleaned)), key=lambda i: len(cleaned[i]), reverse=True)
+    batches = text_batches(lm, cleaned, limit, batch_size, batch_tokens)
     out = torch.empty((len(cleaned), lm.hidden_size), dtype=torch.float32)
-    tokens = torch.zeros((), dtype=torch.long, device=device)
     truncated, padded = 0, 0
-    model = lm.model.to(device).eval()
+    if getattr(lm.model, "hf_device_map", None):  # spread by accelerate: inputs go to its first device
+        model, inputs_on = lm.model.eval(), next(lm.model.parameters()).device
+    else:
+        model, inputs_on = lm.model.to(device).eval(), device
+    tokens = torch.zeros((), dtype=torch.long, device=inputs_on)
     dtype = resolve_encoding_precision(precision, device)
     start = time.perf_counter()
     with progress_bar(progress) as bar, torch.inference_mode():
         task = bar.add_task("encoding", total=len(cleaned))
-        for begin in range(0, len(order), batch_size):
-            rows = order[begin : begin + batch_size]
+        for rows in batches:
             batch, cut = lm.tokenize([cleaned[i] for i in rows], limit)
             truncated += cut
-            batch = {k: v.to(device) for k, v in batch.items()}
+            batch = {k: v.to(inputs_on) for k, v in batch.items()}
             with autocast(device, dtype):
                 hidden = model(**batch).last_hidden_state
             mask = batch["attention_mask"]
@@ -139,6 +147,27 @@ def encode_texts(
         "empty": sum(not t for t in cleaned),
     }
     return EncodeResult(out, stats)
+
+
+def text_batches(lm: LoadedLM, texts: list[str], limit: int, batch_size: int, batch_tokens: int | None) -> list[list[int]]:
+    """Row indices of `texts` in batches, longest first: `batch_size` texts per batch, or with
+    `batch_tokens` as many as keep rows × the batch's longest token count within the budget
+    (a text longer than the budget goes alone)."""
+    if batch_tokens is None:
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        return [order[begin : begin + batch_size] for begin in range(0, len(order), batch_size)]
+    if batch_tokens < 1:
+        raise ConfigError(f"encoder.batch_tokens={batch_tokens}: must be at least 1 (or null for encoder.batch_size texts)")
+    ids = lm.tokenizer(texts, truncation=True, max_length=limit, verbose=False)["input_ids"]
+    lengths = [max(1, len(row)) for row in ids]
+    batches: list[list[int]] = []
+    for i in sorted(range(len(texts)), key=lambda i: lengths[i], reverse=True):
+        # sorted longest first: a batch's first text sets its padded width
+        if batches and (len(batches[-1]) + 1) * lengths[batches[-1][0]] <= batch_tokens:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    return batches
 
 
 def progress_bar(enabled: bool) -> Progress:

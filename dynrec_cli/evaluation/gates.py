@@ -10,20 +10,15 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from dynrec_cli.errors import ConfigError
+from dynrec_cli.evaluation.gate_keys import BOUNDED, KEY as _KEY
 from dynrec_cli.evaluation.metrics import METRICS
 from dynrec_cli.evaluation.report import BEYOND
-
-# SPLIT[/SEGMENT]/NAME@K or SPLIT[/SEGMENT]/users, as metrics.json spells them (eval.protocol=replay
-# adds replay/… and frozen/…, counted in events)
-BOUNDED = (*METRICS, "coverage", "gini")  # metrics in [0, 1]: an absolute drop >= 1 never fails
-_KEY = re.compile(r"(valid|test|replay|frozen)(/[a-z][a-z0-9_]*)?/(?:(?P<name>[a-z]+)@(?P<k>\d+)|users|events)")
 
 
 def check_metric_keys(option: str, keys: list[str], ks: list[int]) -> None:
@@ -36,21 +31,6 @@ def check_metric_keys(option: str, keys: list[str], ks: list[int]) -> None:
                 f"{option} {key}: not a metric key; keys are SPLIT[/SEGMENT]/NAME@K, e.g. test/ndcg@10 or "
                 f"test/cold/recall@10, with SPLIT valid, test (or replay, frozen), NAME one of {', '.join(names)}, K in eval.ks={list(ks)}"
             )
-
-
-def check_floor(item: str, key: str, floor: float) -> None:
-    """Refuse a --fail-under floor that decides nothing: one no figure can be below (NaN, or <= 0:
-    every figure is >= 0), or one no figure can reach (infinite, or above 1 for a metric in [0, 1])."""
-    match = _KEY.fullmatch(key)
-    name = match["name"] if match is not None else None
-    if math.isnan(floor) or floor <= 0:
-        why = "is not a number" if math.isnan(floor) else "is not above 0, and every figure is >= 0"
-        raise ConfigError(f"--fail-under {item}: the floor {why}, so the gate could never fail; give a floor "
-                          "above 0, e.g. test/ndcg@10=0.05")
-    if math.isinf(floor) or (name in BOUNDED and floor > 1):
-        why = "is infinite" if math.isinf(floor) else f"is above 1, and {name} lies in [0, 1]"
-        raise ConfigError(f"--fail-under {item}: the floor {why}, so the gate could never pass; give a floor "
-                          "a figure can reach, e.g. test/ndcg@10=0.05")
 
 
 def check_empty_segments(option: str, keys: list[str], metrics: dict[str, float]) -> None:

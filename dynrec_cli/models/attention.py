@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from dynrec_cli.models import cpu_fused
+from dynrec_cli.models.dropout import BatchDropout
 
 
 def causal_mask(items: Tensor) -> Tensor | None:
@@ -36,8 +37,9 @@ class CausalBlock(nn.Module):
         self.norm1, self.norm2 = nn.LayerNorm(hidden), nn.LayerNorm(hidden)
         self.qkv = nn.Linear(hidden, 3 * hidden)
         self.out = nn.Linear(hidden, hidden)
-        self.ffn = nn.Sequential(nn.Linear(hidden, 4 * hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(4 * hidden, hidden))
-        self.drop = nn.Dropout(dropout)
+        self.ffn = nn.Sequential(nn.Linear(hidden, 4 * hidden), nn.GELU(), BatchDropout(dropout), nn.Linear(4 * hidden, hidden))
+        self.drop = BatchDropout(dropout)
+        self.attn_drop = BatchDropout(dropout, seq_dims=(2, 3))  # on the (B, heads, L, L) attention weights
 
     def forward(self, x: Tensor, mask: Tensor | None, last_only: bool = False) -> Tensor:
         """x: (B, L, d), mask: causal_mask's, or None (no padding) -> (B, L, d), or (B, 1, d) for the last position only.
@@ -54,10 +56,13 @@ class CausalBlock(nn.Module):
             x, mask = x[:, -1:], None if mask is None else mask[:, :, -1:]
         else:
             q, k, v = cpu_fused.linear(normed, weight, bias).view(batch, length, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
-        attended = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=None if mask is None else mask.to(q.dtype), dropout_p=self.dropout if self.training else 0.0,
-            is_causal=mask is None and not last_only,  # the newest query reads every key: no mask at all
-        )  # fmt: skip
+        if self.training and self.dropout > 0:
+            attended = self._attend_with_dropout(q, k, v, mask)
+        else:
+            attended = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=None if mask is None else mask.to(q.dtype),
+                is_causal=mask is None and not last_only,  # the newest query reads every key: no mask at all
+            )
         attended = attended.transpose(1, 2).reshape(batch, x.shape[1], hidden)
         if self.training:
             x = x + self.drop(self.out(attended))
@@ -66,3 +71,16 @@ class CausalBlock(nn.Module):
         first, second = self.ffn[0], self.ffn[3]
         x = cpu_fused.linear_add(attended, x, self.out.weight, self.out.bias)
         return cpu_fused.linear_add(cpu_fused.linear(self.norm2(x), first.weight, first.bias, gelu=True), x, second.weight, second.bias)
+
+    def _attend_with_dropout(self, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None) -> Tensor:
+        """SDPA's math path, with the attention dropout drawn by BatchDropout: the same masks as
+        torch's CPU attention in one process, and as one process under torchrun (models/dropout.py).
+        q, k, v: (B, heads, L, d) -> (B, heads, L, d). Memory: the (B, heads, L, L) weights, as on CPU."""
+        scores = (q @ k.transpose(-2, -1)) * q.shape[-1] ** -0.5
+        if mask is None:  # no padding: plain causal
+            length = q.shape[-2]
+            causal = torch.ones(length, length, dtype=torch.bool, device=q.device).triu(1)
+            scores = scores.masked_fill(causal, float("-inf"))
+        else:
+            scores = scores + mask.to(scores.dtype)
+        return self.attn_drop(scores.softmax(-1)) @ v

@@ -32,6 +32,7 @@ from torch import Tensor, nn
 from dynrec_cli.adapters import build_adapter
 from dynrec_cli.errors import ConfigError
 from dynrec_cli.models.attention import CausalBlock, causal_mask
+from dynrec_cli.models.dropout import BatchDropout
 from dynrec_cli.models.losses import full_softmax_loss, log_q_from_counts, sampled_softmax_loss
 from dynrec_cli.models.padding import trim_left_padding
 from dynrec_cli.models.time import recency_weights, time_gap_buckets
@@ -70,7 +71,7 @@ class DynRec(nn.Module):
         nn.init.normal_(self.pos_emb.weight, std=0.02)
         nn.init.normal_(self.time_emb.weight, std=0.02)
         self.blocks = nn.ModuleList(CausalBlock(hidden, heads, dropout) for _ in range(layers))
-        self.norm, self.drop = nn.LayerNorm(hidden), nn.Dropout(dropout)
+        self.norm, self.drop = nn.LayerNorm(hidden), BatchDropout(dropout)
         self.recent_proj = nn.Linear(hidden, hidden)
         # softplus(raw) = λ >= 0; start at λ_pos ≈ 0.3 per step, λ_t ≈ 0.1 per log-second
         self.lambda_pos_raw, self.lambda_time_raw = nn.Parameter(torch.tensor(-1.05)), nn.Parameter(torch.tensor(-2.25))

@@ -6,6 +6,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from dynrec_cli.models.dropout import BatchDropout
 from dynrec_cli.models.sequence import SequenceModel
 
 
@@ -22,7 +23,7 @@ class GRU4Rec(SequenceModel):
         temperature: float = 1.0,
     ) -> None:
         super().__init__(n_items, hidden, max_len, loss, negatives, temperature)
-        self.drop = nn.Dropout(dropout)
+        self.drop = BatchDropout(dropout, align="start")  # on the right-aligned items: positions count from the first
         self.gru = nn.GRU(hidden, hidden, num_layers=layers, batch_first=True)
         self.proj = nn.Linear(hidden, hidden)
 

@@ -25,12 +25,19 @@ def trim_left_padding(items: Tensor, *aligned: Tensor, targets: Tensor | None = 
     Returns:
         (items, *aligned) cut to (B, w, ...), w >= 1.
     """
-    real = items > 0 if targets is None else (items > 0) | (targets > 0)
-    used = real.any(0)  # (L,) columns holding a real item in some row
-    width = items.shape[1] - int(used.int().argmax()) if bool(used.any()) else 1  # CPU-GPU sync point
+    width = real_width(items, targets)
     if width == items.shape[1]:
         return (items, *aligned)
     return tuple(t[:, -width:] for t in (items, *aligned))
+
+
+def real_width(items: Tensor, targets: Tensor | None = None) -> int:
+    """Columns from the batch's first one holding a real item (or target) in some row to the end, >= 1.
+
+    items, targets: (B, L) long, left-padded with 0."""
+    real = items > 0 if targets is None else (items > 0) | (targets > 0)
+    used = real.any(0)  # (L,) columns holding a real item in some row
+    return items.shape[1] - int(used.int().argmax()) if bool(used.any()) else 1  # CPU-GPU sync point
 
 
 def in_row_tiles(encode: Callable[[Tensor, Tensor], Tensor], items: Tensor, times: Tensor, tokens: int) -> Tensor:

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from dynrec_cli.models.attention import CausalBlock, causal_mask
+from dynrec_cli.models.dropout import BatchDropout
 from dynrec_cli.models.sequence import SequenceModel
 
 
@@ -36,7 +37,7 @@ class SASRec(SequenceModel):
         nn.init.normal_(self.pos_emb.weight, std=0.02)
         self.blocks = nn.ModuleList(CausalBlock(hidden, heads, dropout) for _ in range(layers))
         self.norm = nn.LayerNorm(hidden)
-        self.drop = nn.Dropout(dropout)
+        self.drop = BatchDropout(dropout)
 
     def encode(self, items: Tensor, times: Tensor, last_only: bool = False) -> Tensor:
         """(B, L) items -> (B, L, d) states, or (B, 1, d) of the newest position with `last_only`."""

@@ -18,7 +18,7 @@ from dynrec_cli.stages.pretrain import LM_FOLDER, item_texts, load_encoder, load
 from dynrec_cli.training.checkpoint import build_model, model_class, save_model
 from dynrec_cli.training import distributed
 from dynrec_cli.training.device import resolve_device, resolve_precision
-from dynrec_cli.training.loop import LoopSettings, fit
+from dynrec_cli.training.loop import LoopSettings, fit, stop_reason
 from dynrec_cli.training.resume import FOLDER_SUFFIX as RESUME_SUFFIX, ResumePoint
 
 log = logging.getLogger(__name__)
@@ -117,6 +117,12 @@ class FinetuneStage(Stage):
         key = artifacts.config_hash({"config": self.config_sections(ctx.cfg), "inputs": self.inputs(ctx)})
         return ResumePoint(ctx.run_dir / f"{self.NAME}{RESUME_SUFFIX}", key, every) if every > 0 else None
 
+    def report(self, ctx: StageContext, manifest: dict[str, Any]) -> None:
+        figures = manifest.get("figures", {})
+        if figures.get("stop_reason"):  # trained models only (model=pop fits in one pass)
+            log.info("[finetune] %s epochs, best epoch %s; stopped by %s",
+                     figures["epochs_run"], figures["best_epoch"], figures["stop_reason"])
+
     def after_commit(self, ctx: StageContext, manifest: dict[str, Any]) -> None:
         ResumePoint(ctx.run_dir / f"{self.NAME}{RESUME_SUFFIX}", "").clear()  # the stage is complete
         super().after_commit(ctx, manifest)
@@ -168,7 +174,8 @@ class FinetuneStage(Stage):
         )
         from dynrec_cli.training.tracking import open_tracker
 
-        with open_tracker(str(cfg.trainer.tracking) if distributed.is_main() else "none", ctx.run_dir) as tracker:
+        kind = str(cfg.trainer.tracking) if distributed.is_main() else "none"
+        with open_tracker(kind, ctx.run_dir, OmegaConf.to_container(cfg, resolve=True)) as tracker:
             result = fit(
                 model, windows, validate, targets.instantiate(cfg.trainer.optimizer, "trainer.optimizer"), settings, device,
                 resolve_precision(cfg.trainer.precision, device), on_epoch=tracker.log_epoch,
@@ -182,6 +189,7 @@ class FinetuneStage(Stage):
             "best_epoch": result.best_epoch,
             f"best_{cfg.trainer.objective}": result.best_score,
             "stopped": result.stopped,
+            "stop_reason": stop_reason(result.stopped, settings, epochs),
             "train_seconds": round(result.train_seconds, 2),
             "seconds_per_epoch": round(sum(r["epoch_seconds"] for r in result.history) / max(epochs, 1), 3),
             "device": str(device),

@@ -12,30 +12,40 @@ import pyarrow as pa
 from omegaconf import DictConfig, OmegaConf
 
 from dynrec_cli import artifacts
-from dynrec_cli.data import clean, split
+from dynrec_cli.data import clean, forgotten, remote, split
+from dynrec_cli.data.dropped import DROPPED_FILE, DropLog, event_filter_reason
 from dynrec_cli.data.filter_report import FilterReport
 from dynrec_cli.data.readers import read_dataset
 from dynrec_cli.data.split_check import check_splits
 from dynrec_cli.data.stats import dataset_statistics
 from dynrec_cli.data.store import save_prepared
 from dynrec_cli.data.text import build_item_text
-from dynrec_cli.data.types import ITEM, PreparedData, RawData
+from dynrec_cli.data.types import ITEM, USER, PreparedData, RawData
 from dynrec_cli.errors import DataError
 from dynrec_cli.stages.base import Stage, StageContext
 
 log = logging.getLogger(__name__)
 
 
+DATA_FILES = ("interactions", "items", "path")  # data.* keys that name files or folders (or their URLs)
+
+
 def _input_files(data: DictConfig) -> list[Path]:
-    """The files a data config can read, found without reading them (for the skip check)."""
+    """The local files a data config can read, found without reading them (for the skip check)."""
     files: list[Path] = []
     for key in ("interactions", "items"):
-        if data.get(key):
+        if data.get(key) and not remote.is_url(data[key]):
             files.append(Path(data[key]))
-    if data.get("path"):
+    if data.get("path") and not remote.is_url(data.path):
         root = Path(data.path)
         files.extend(sorted(p for p in root.iterdir() if p.is_file()) if root.is_dir() else [root])
     return files
+
+
+def _local(ctx: StageContext) -> dict[str, Path | None]:
+    """data.interactions / items / path as local paths: URLs fetched through fsspec (once per command)."""
+    copies = remote.copies_of(ctx.cache)
+    return {key: remote.localise(ctx.cfg.data.get(key) or None, f"data.{key}", copies) for key in DATA_FILES}
 
 
 class PrepareStage(Stage):
@@ -48,27 +58,40 @@ class PrepareStage(Stage):
         return {"data": data, "seed": cfg.seed}
 
     def inputs(self, ctx: StageContext) -> dict[str, str]:
-        return {str(p): artifacts.file_hash(p) for p in _input_files(ctx.cfg.data) if p.is_file()}
+        hashes = {str(p): artifacts.file_hash(p) for p in _input_files(ctx.cfg.data) if p.is_file()}
+        _local(ctx)  # fetches the URLs, hashing their content
+        copies = remote.copies_of(ctx.cache)
+        for key in DATA_FILES:
+            if remote.is_url(ctx.cfg.data.get(key)):
+                hashes.update(copies.files_of(ctx.cfg.data[key]))
+        return {**hashes, **forgotten.inputs(ctx.run_dir)}  # a user forgotten since: the next train prepares again
 
     def run(self, ctx: StageContext, out: Path) -> dict[str, Any]:
-        data = ctx.cfg.data
-        raw = read_dataset(
-            format=data.format,
-            path=data.path,
-            interactions=data.interactions,
-            items=data["items"],
-            columns=OmegaConf.to_container(data.columns),
-            item_id_column=data.item_id_column,
-            text_fields=OmegaConf.to_container(data.text_fields) if data.text_fields else None,
-            sep=data.sep,
-            items_sep=data.get("items_sep"),
-            encoding=data.encoding,
-        )
-        # the reader's Arrow buffers are freed by now, but the Arrow allocator keeps their pages
-        # (about 0.8 GiB on a 10M-event log) unless told: give them back before the pandas steps
-        pa.default_memory_pool().release_unused()
-        prepared, figures = prepare(raw, data, int(ctx.cfg.seed))
+        data, local = ctx.cfg.data, _local(ctx)
+        with remote.named_as_urls(remote.copies_of(ctx.cache)):  # errors name the URL, not its local copy
+            raw = read_dataset(
+                format=data.format,
+                path=local["path"],
+                interactions=local["interactions"],
+                items=local["items"],
+                columns=OmegaConf.to_container(data.columns),
+                item_id_column=data.item_id_column,
+                text_fields=OmegaConf.to_container(data.text_fields) if data.text_fields else None,
+                sep=data.sep,
+                items_sep=data.get("items_sep"),
+                encoding=data.encoding,
+            )
+            # the reader's Arrow buffers are freed by now, but the Arrow allocator keeps their pages
+            # (about 0.8 GiB on a 10M-event log) unless told: give them back before the pandas steps
+            pa.default_memory_pool().release_unused()
+            gone = forgotten.is_forgotten(ctx.run_dir, raw.events[USER])
+            if gone.any():  # DELETE /users/{id} or dynrec forget: the user's events are never trained on again
+                log.info("[prepare] %d events of %d forgotten users left out (%s)", int(gone.sum()),
+                         raw.events.loc[gone, USER].nunique(), forgotten.TOMBSTONES)
+                raw.events = raw.events[~gone]
+            prepared, figures, dropped = prepare(raw, data, int(ctx.cfg.seed))
         save_prepared(prepared, out)
+        dropped.to_parquet(out / DROPPED_FILE, index=False)  # why capture cannot use an item (data/dropped.py)
         artifacts.write_json(out / "stats.json", figures)
         return figures
 
@@ -78,12 +101,14 @@ class PrepareStage(Stage):
         print_dataset_stats(manifest["figures"])
 
 
-def prepare(raw: RawData, data: DictConfig, seed: int) -> tuple[PreparedData, dict[str, Any]]:
-    """Clean, filter, sort, split and index a raw data set."""
-    report = FilterReport()
+def prepare(raw: RawData, data: DictConfig, seed: int) -> tuple[PreparedData, dict[str, Any], pd.DataFrame]:
+    """Clean, filter, sort, split and index a raw data set; also returns the dropped items
+    (item_id, reason: the filter that removed each)."""
+    report, drops = FilterReport(), DropLog(raw.events)
     events = clean.filter_events(raw.events, data.min_rating, data.events)
     if data.min_rating is not None or data.events:
         report.record("min_rating_events", "data.min_rating / data.events", raw.events, events)
+    drops.step(events, event_filter_reason(data))
     _require_events(events, raw.events_path, "no event is left after data.min_rating / data.events filters",
                     fix=f"the log's event types: {clean.event_counts(raw.events)}" if data.events else None)
     deduplicated, duplicates = clean.drop_duplicate_events(events)
@@ -94,6 +119,7 @@ def prepare(raw: RawData, data: DictConfig, seed: int) -> tuple[PreparedData, di
     kcore = f"k-core (data.min_user_interactions={data.min_user_interactions}, data.min_item_interactions={data.min_item_interactions})"
     events = clean.kcore(deduplicated, int(data.min_user_interactions), int(data.min_item_interactions))
     report.record("kcore", kcore, deduplicated, events)
+    drops.kcore(deduplicated, events, int(data.min_user_interactions), int(data.min_item_interactions))
     _require_events(
         events,
         raw.events_path,
@@ -105,6 +131,7 @@ def prepare(raw: RawData, data: DictConfig, seed: int) -> tuple[PreparedData, di
     events = clean.truncate_recent(sorted_events, data.max_seq_len)
     if data.max_seq_len is not None:
         report.record("max_seq_len", f"data.max_seq_len={data.max_seq_len}", sorted_events, events)
+    drops.step(events, f"data.max_seq_len={data.max_seq_len} (it was only in older events than each user's last {data.max_seq_len})")
     if data.split == "temporal":
         codes = split.temporal_split(events, data.temporal.valid, data.temporal.test)
     else:
@@ -115,6 +142,7 @@ def prepare(raw: RawData, data: DictConfig, seed: int) -> tuple[PreparedData, di
     if float(data.cold_items) > 0:
         report.record("cold_items", f"data.cold_items={data.cold_items}", events, split_events)
     events = split_events
+    drops.step(events, f"data.cold_items={data.cold_items} (held out as a cold item, and no user's test target)")
     check_splits(events, str(data.split), data.temporal.valid, data.temporal.test, raw.events_path)
     events, users, items = clean.build_id_maps(events, raw.items)
     text_fields = [c for c in items.columns if c not in ("item_idx", "item_id")]
@@ -138,7 +166,7 @@ def prepare(raw: RawData, data: DictConfig, seed: int) -> tuple[PreparedData, di
         split=str(data.split),
         filtered=report.figures(),
     )
-    return prepared, figures
+    return prepared, figures, drops.frame(raw.items)
 
 
 def _require_events(events: Any, path: Path, problem: str, fix: str | None = None) -> None:

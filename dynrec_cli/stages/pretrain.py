@@ -11,12 +11,15 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from dynrec_cli import artifacts, run_files
+from dynrec_cli.errors import ConfigError
 from dynrec_cli.stages.base import Stage, StageContext
 from dynrec_cli.training.device import resolve_device, resolve_encoding_precision
 
 log = logging.getLogger(__name__)
 TEXT_TABLE = "item_text.safetensors"
 LM_FOLDER = "lm"
+# encoder keys that say how and where to compute, not which vectors come out
+RUNTIME_KEYS = ("batch_size", "batch_tokens", "device", "device_map", "cache_dir", "cache_chunk")
 
 
 class PretrainStage(Stage):
@@ -27,7 +30,9 @@ class PretrainStage(Stage):
     def config_sections(self, cfg: DictConfig) -> dict[str, Any]:
         if not encodes_text(cfg):  # as for encoder=none: an unused encoder= changes nothing downstream
             return {"encoder": "none"}
-        encoder = {k: v for k, v in cfg.encoder.items() if k not in ("batch_size", "device", "cache_dir", "cache_chunk")}
+        encoder = {k: v for k, v in cfg.encoder.items() if k not in RUNTIME_KEYS}
+        if encoder.get("revision") is None:  # a key added after runs were made: unset, it keeps their hash
+            encoder.pop("revision", None)
         return {"encoder": encoder, "pretrain": cfg.pretrain, "seed": cfg.seed}
 
     def run(self, ctx: StageContext, out: Path) -> dict[str, Any]:
@@ -40,10 +45,21 @@ class PretrainStage(Stage):
 
         enc = ctx.cfg.encoder
         device = resolve_device(enc.device)
-        lm, pooling, max_length = load_encoder(enc)
+        mlm = ctx.cfg.pretrain.mlm
+        precision = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[
+            resolve_encoding_precision(str(enc.precision), device)
+        ]
+        # only encoding (no MLM training): a GPU holds the weights in bf16, half the memory of fp32
+        weights = "bf16" if precision == "bf16" and device.type == "cuda" and int(mlm.epochs) == 0 else "fp32"
+        if enc.device_map is not None and int(mlm.epochs) > 0:
+            raise ConfigError(f"encoder.device_map={enc.device_map} only encodes; pretrain.mlm.epochs={mlm.epochs} trains "
+                              "the language model: drop one of them")
+        lm, pooling, max_length = load_encoder(enc, dtype=torch.bfloat16 if weights == "bf16" else None,
+                                               device_map=enc.device_map)
         texts = item_texts(ctx)
         figures: dict[str, Any] = {"model": str(enc.model), "kind": lm.kind, "pooling": pooling, "dim": lm.hidden_size}
-        mlm = ctx.cfg.pretrain.mlm
+        if lm.commit is not None:
+            figures.update(revision=enc.revision, commit=lm.commit)
         if int(mlm.epochs) > 0:
             from dynrec_cli.encoders.mlm import continue_pretraining, save_lm
 
@@ -53,11 +69,9 @@ class PretrainStage(Stage):
             )
             save_lm(lm, out / LM_FOLDER)
             figures["mlm"] = stats
-        precision = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[
-            resolve_encoding_precision(str(enc.precision), device)
-        ]
-        cache = EmbeddingCache(Path(enc.cache_dir), lm.identity, pooling, max_length, bool(enc.normalize), precision)
-        result = encode_with_cache(lm, texts, cache, int(enc.batch_size), device, chunk=int(enc.cache_chunk))
+        cache = EmbeddingCache(Path(enc.cache_dir), lm.identity, pooling, max_length, bool(enc.normalize), precision, weights)
+        result = encode_with_cache(lm, texts, cache, int(enc.batch_size), device, chunk=int(enc.cache_chunk),
+                                   batch_tokens=enc.batch_tokens)
         table = result.embeddings.clone()
         table[0] = 0.0
         from safetensors.torch import save_file
@@ -68,18 +82,32 @@ class PretrainStage(Stage):
         figures["encoding"]["empty"] = int(figures["encoding"].get("empty", 0)) - 1  # the padding row
         figures["identity"] = lm.identity
         figures["precision"] = precision
+        if weights != "fp32":
+            figures["weights"] = weights
         return figures
 
     def report(self, ctx: StageContext, manifest: dict[str, Any]) -> None:
+        """A skipped stage: its table is read from the run folder, no language model is loaded."""
+        figures = manifest["figures"]
+        if figures.get("encoding"):
+            log.info("[pretrain] item text embeddings of %s (%d items) read from %s: no language model loaded",
+                     figures["model"], figures["encoding"]["items"] - 1, ctx.stage_dir(self.NAME) / TEXT_TABLE)
+
+    def after_commit(self, ctx: StageContext, manifest: dict[str, Any]) -> None:
         encoding = manifest["figures"].get("encoding")
         if encoding:
             log.info(
                 "[pretrain] %s: %d texts (the items and the padding row), %d encoded, %d from cache, %.0f items/s, "
                 "%d truncated, %d without text",
-                manifest["figures"]["model"], encoding["items"], encoding.get("encoded", 0),
+                _model_name(manifest["figures"]), encoding["items"], encoding.get("encoded", 0),
                 encoding.get("cached", 0), encoding.get("items_per_s", 0.0), encoding.get("truncated", 0),
                 encoding.get("empty", 0),
             )
+
+
+def _model_name(figures: dict[str, Any]) -> str:
+    """The model as the log names it: a Hub model with its commit (`org/name@1a2b3c4d5e6f`)."""
+    return figures["model"] + (f"@{figures['commit'][:12]}" if figures.get("commit") else "")
 
 
 def encodes_text(cfg: DictConfig) -> bool:
@@ -90,15 +118,19 @@ def encodes_text(cfg: DictConfig) -> bool:
     return cfg.encoder.name != "none" and bool(getattr(model_class(str(cfg.model._target_)), "uses_text", False))
 
 
-def load_encoder(enc: DictConfig, folder: Path | None = None) -> tuple[Any, str, int]:
+def load_encoder(
+    enc: DictConfig, folder: Path | None = None, dtype: torch.dtype | None = None, device_map: str | None = None
+) -> tuple[Any, str, int]:
     """The language model an encoder config names (or the tuned copy in `folder`), with its
-    checked pooling and token limit."""
+    checked pooling and token limit; `dtype` and `device_map` as load_language_model takes them."""
     from dynrec_cli.encoders.encode import resolve_max_length
     from dynrec_cli.encoders.loading import load_language_model
     from dynrec_cli.encoders.pooling import check_pooling
 
     tiny = OmegaConf.to_container(enc.tiny) if enc.tiny else None
-    lm = load_language_model(str(folder or enc.model), kind=str(enc.kind), tiny=tiny)
+    revision = None if folder is not None else enc.get("revision")  # the tuned copy is a local folder
+    lm = load_language_model(str(folder or enc.model), kind=str(enc.kind), tiny=tiny, revision=revision,
+                             dtype=dtype, device_map=device_map)
     return lm, check_pooling(str(enc.pooling), lm.kind), resolve_max_length(lm, int(enc.max_length))
 
 

@@ -9,6 +9,8 @@ CUDA ones). What each rank does:
 - a rank's loss is its positions' summed loss over the global batch's position count (times the
   world size, as DDP averages gradients), so N ranks make the update one process makes on the
   whole batch, up to float reassociation;
+- dropout draws the whole global batch's masks on every rank and keeps the shard's rows
+  (models/dropout.py), so the masks, and every later random draw, are the one process's;
 - validation users are sharded and the per-user figures summed across ranks (no duplicates);
 - rank 0 alone runs the other stages and writes every file; the others wait for it.
 
@@ -30,6 +32,9 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from torch import Tensor, nn
+
+from dynrec_cli.models.dropout import global_batch
+from dynrec_cli.models.padding import real_width
 
 T = TypeVar("T")
 _solo = False  # inside `on_main`'s work: rank 0 acts as a single process (no collectives)
@@ -199,10 +204,13 @@ class BatchLoss:
         inputs, targets, times = self.windows
         if self.ddp is None:
             return self.model.loss(inputs[batch].to(self.device), targets[batch].to(self.device), times[batch].to(self.device))
-        shard = batch.tensor_split(world_size())[rank()]
+        shards = batch.tensor_split(world_size())
+        shard, start = shards[rank()], sum(len(s) for s in shards[: rank()])
         positions = int((targets[batch] > 0).sum())
         # a shard left empty by a short last batch still steps through DDP, with no weight
         weight = float((targets[shard] > 0).sum()) * world_size() / positions if len(shard) else 0.0
-        shard = shard if len(shard) else batch[:1]
+        shard, start = (shard, start) if len(shard) else (batch[:1], 0)
         to = lambda t: t[shard].to(self.device)  # noqa: E731
-        return self.ddp(to(inputs), to(targets), to(times)) * weight
+        # dropout masks drawn for the whole batch, this shard's rows kept: the one-process masks
+        with global_batch(len(batch), start, real_width(inputs[batch], targets[batch])):
+            return self.ddp(to(inputs), to(targets), to(times)) * weight

@@ -25,7 +25,7 @@ class FitResult:
     history: list[dict[str, float]] = field(default_factory=list)
     best_epoch: int = 0
     best_score: float = float("-inf")
-    stopped: str = "epochs"
+    stopped: str = "epochs"  # why training stopped: epochs (the limit), patience or max_minutes (STOP_KEYS)
     train_seconds: float = 0.0
 
 
@@ -112,9 +112,9 @@ def fit(
                 on_epoch(record)
             log.info("epoch %d  loss %.4f  %s", epoch, record["loss"], _valid_text(record, settings.objective))
             if since_best >= settings.patience:
-                result.stopped = f"early stop: {settings.patience} evaluations without a better {settings.objective}"
+                result.stopped = "patience"
             elif settings.max_minutes and distributed.any_rank(time.perf_counter() - started > settings.max_minutes * 60):
-                result.stopped = f"time budget of {settings.max_minutes} min"
+                result.stopped = "max_minutes"
             if resume is not None:  # a kill from here on resumes after this epoch
                 result.train_seconds = time.perf_counter() - started
                 resume.save(epoch, model, optimizer, generator, result, best_state, since_best)
@@ -125,6 +125,24 @@ def fit(
         model.load_state_dict(best_state)
     model.eval()
     return result
+
+
+def stop_reason(stopped: str, settings: LoopSettings, epochs_run: int) -> str:
+    """Why training stopped, in words naming the key that decided it.
+
+    stopped: FitResult.stopped; a state saved by an older version (a sentence) is returned as it is."""
+    if stopped == "epochs":
+        return f"epoch limit: trainer.epochs={settings.epochs} reached"
+    if stopped == "patience":
+        return (f"early stopping: no better {settings.objective} in the last {_count(settings.patience, 'evaluation')} "
+                f"(trainer.patience={settings.patience})")
+    if stopped == "max_minutes":
+        return f"time budget: trainer.max_minutes={settings.max_minutes} spent after {_count(epochs_run, 'epoch')}"
+    return stopped
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _valid_text(record: dict[str, float], objective: str) -> str:

@@ -108,11 +108,10 @@ class ResumePoint:
         return Restored(state["epoch"], FitResult(**state["result"]), best, int(state["since_best"]))
 
     def clear(self) -> None:
-        """Remove the resume point and what killed runs of the stage left behind (its temp folders)."""
+        """Remove the resume point and what killed runs of the stage left behind (its temp folders,
+        unless another command is writing in the run folder: artifacts.remove_stale_folders)."""
         shutil.rmtree(self.folder, ignore_errors=True)
-        stage = self.folder.name.removesuffix(FOLDER_SUFFIX)
-        for leftover in self.folder.parent.glob(f".{stage}.*"):
-            shutil.rmtree(leftover, ignore_errors=True)
+        artifacts.remove_stale_folders(self.folder.with_name(self.folder.name.removesuffix(FOLDER_SUFFIX)))
 
 
 def _prefixed(prefix: str, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -1,19 +1,26 @@
-"""Experiment tracking (`trainer.tracking=none|tensorboard|mlflow`), written under DIR/tracking/.
+"""Experiment tracking (`trainer.tracking=none|tensorboard|mlflow|wandb`), written under DIR/tracking/.
 
 Per-epoch loss and valid figures come from the training loop's `on_epoch` callback; the final
-valid/test figures from `evaluate`. Both back-ends are optional packages, imported only when chosen.
+valid/test figures from `evaluate`. The back-ends are optional packages, imported only when chosen.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import secrets
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
+from dynrec_cli import artifacts
 from dynrec_cli.errors import ConfigError
 
 TRACKING_DIR = "tracking"
-KINDS = ("none", "tensorboard", "mlflow")
+KINDS = ("none", "tensorboard", "mlflow", "wandb")
+# the package each back-end needs, and how to install it
+NEEDS = {"tensorboard": ("tensorboard", "pip install 'dynrec[track]'"), "mlflow": ("mlflow", "pip install mlflow"),
+         "wandb": ("wandb", "pip install 'dynrec[track]'")}
 
 
 class Tracker:
@@ -40,7 +47,7 @@ class TensorBoardTracker(Tracker):
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError:
-            raise ConfigError("trainer.tracking=tensorboard needs the tensorboard package: pip install 'dynrec[track]'") from None
+            raise ConfigError(f"trainer.tracking=tensorboard needs the tensorboard package: {NEEDS['tensorboard'][1]}") from None
         self.writer = SummaryWriter(log_dir=str(folder / "tensorboard"))
 
     def log_epoch(self, record: Mapping[str, float]) -> None:
@@ -62,7 +69,7 @@ class MLflowTracker(Tracker):
         try:
             import mlflow
         except ImportError:
-            raise ConfigError("trainer.tracking=mlflow needs the mlflow package: pip install mlflow") from None
+            raise ConfigError(f"trainer.tracking=mlflow needs the mlflow package: {NEEDS['mlflow'][1]}") from None
         self.client = mlflow.tracking.MlflowClient(tracking_uri=(folder / "mlruns").resolve().as_uri())
         experiment = self.client.get_experiment_by_name("dynrec")
         experiment_id = experiment.experiment_id if experiment else self.client.create_experiment("dynrec")
@@ -82,20 +89,55 @@ class MLflowTracker(Tracker):
             self.client.log_metric(self.run_id, self._key(f"final/{key}"), value)
 
 
-def make_tracker(kind: str, run_dir: Path) -> Tracker:
-    """The tracker `trainer.tracking` names, writing under run_dir/tracking."""
+class WandbTracker(Tracker):
+    """A Weights & Biases run with its local files in DIR/tracking/wandb: online it uploads as it
+    goes; with WANDB_MODE=offline they stay there (`wandb sync DIR/tracking/wandb/offline-run-*`).
+    Training and evaluation log into the same W&B run: its id is kept in DIR/tracking/wandb-run-id.
+    The project is $WANDB_PROJECT (default `dynrec`); the run's name is the run folder."""
+
+    def __init__(self, folder: Path, run_dir: Path, config: Mapping[str, Any] | None) -> None:
+        try:
+            import wandb
+        except ImportError:
+            raise ConfigError(f"trainer.tracking=wandb needs the wandb package: {NEEDS['wandb'][1]}") from None
+        id_file = folder / "wandb-run-id"
+        if not id_file.exists():
+            with artifacts.atomic_path(id_file) as tmp:
+                tmp.write_text(secrets.token_hex(8))  # W&B run ids: letters and digits
+        self.run = wandb.init(
+            project=os.environ.get("WANDB_PROJECT") or "dynrec", id=id_file.read_text().strip(), resume="allow",
+            name=str(run_dir), dir=str(folder), config=dict(config or {}),
+            settings=wandb.Settings(console="off"),  # W&B would wrap stdout, where the CLI's own logging goes
+        )
+
+    def log_epoch(self, record: Mapping[str, float]) -> None:
+        figures = {key if "/" in key else f"train/{key}": value for key, value in _numbers(record).items()}
+        self.run.log(figures, step=int(record["epoch"]))
+
+    def log_final(self, metrics: Mapping[str, float]) -> None:
+        self.run.summary.update({f"final/{key}": value for key, value in _numbers(metrics).items()})
+
+    def close(self) -> None:
+        self.run.finish()
+
+
+def make_tracker(kind: str, run_dir: Path, config: Mapping[str, Any] | None = None) -> Tracker:
+    """The tracker `trainer.tracking` names, writing under run_dir/tracking; `config` (the
+    composed config) goes to the back-ends that record one (wandb)."""
     if kind not in KINDS:
         raise ConfigError(f"trainer.tracking={kind}: choose one of {', '.join(KINDS)}")
     if kind == "none":
         return Tracker()
     folder = Path(run_dir) / TRACKING_DIR
     folder.mkdir(parents=True, exist_ok=True)
+    if kind == "wandb":
+        return WandbTracker(folder, run_dir, config)
     return TensorBoardTracker(folder) if kind == "tensorboard" else MLflowTracker(folder)
 
 
 @contextlib.contextmanager
-def open_tracker(kind: str, run_dir: Path) -> Iterator[Tracker]:
-    tracker = make_tracker(kind, run_dir)
+def open_tracker(kind: str, run_dir: Path, config: Mapping[str, Any] | None = None) -> Iterator[Tracker]:
+    tracker = make_tracker(kind, run_dir, config)
     try:
         yield tracker
     finally:
@@ -108,6 +150,5 @@ def check_tracking(kind: str) -> None:
 
     if kind not in KINDS:
         raise ConfigError(f"trainer.tracking={kind}: choose one of {', '.join(KINDS)}")
-    needs = {"tensorboard": ("tensorboard", "pip install 'dynrec[track]'"), "mlflow": ("mlflow", "pip install mlflow")}
-    if kind in needs and importlib.util.find_spec(needs[kind][0]) is None:
-        raise ConfigError(f"trainer.tracking={kind} needs the {needs[kind][0]} package: {needs[kind][1]}")
+    if kind in NEEDS and importlib.util.find_spec(NEEDS[kind][0]) is None:
+        raise ConfigError(f"trainer.tracking={kind} needs the {NEEDS[kind][0]} package: {NEEDS[kind][1]}")

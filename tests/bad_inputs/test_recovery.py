@@ -1,5 +1,5 @@
 """What is not an error: a stage without its manifest is redone, a crash's temporary folder is
-harmless, and a UTF-8 byte-order mark is read as the encoding it announces."""
+removed (never a running command's), and a UTF-8 byte-order mark is read as the encoding it announces."""
 
 from __future__ import annotations
 
@@ -24,6 +24,27 @@ def test_stage_without_manifest_is_redone(cli, tmp_path: Path, trained_run: Path
     assert "[capture] up to date, skipped" in result.output
     manifest = json.loads((run / "rank" / "manifest.json").read_text())
     assert "recommendations.parquet" in manifest["outputs"]
+    assert not (run / ".rank.crashed").exists()  # the killed run's leftover is removed when the stage runs
+    assert not [p.name for p in run.iterdir() if p.name.startswith(".rank.")]
+
+
+def test_a_running_commands_temporary_folder_is_never_removed(cli, tmp_path: Path, trained_run: Path) -> None:
+    from dynrec_cli import artifacts
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    live = artifacts.StageFolder(run / "rank")  # another command writing its rank stage right now
+    (run / ".rank.crashed").mkdir()
+    (live.path / "recommendations.parquet").write_bytes(b"in progress")
+    try:
+        result = cli("rank", f"run_dir={run}", "--force")
+        assert result.exit_code == 0, result.output
+        assert (live.path / "recommendations.parquet").read_bytes() == b"in progress"
+        assert (run / ".rank.crashed").exists()  # cannot tell it from a live one while another writes: kept
+    finally:
+        live.discard()
+    assert cli("rank", f"run_dir={run}", "--force").exit_code == 0
+    assert not (run / ".rank.crashed").exists() and not live.path.exists()
 
 
 def test_utf8_bom_is_accepted(cli, tmp_path: Path) -> None:

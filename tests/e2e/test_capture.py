@@ -93,6 +93,21 @@ def test_capture_writes_the_store_and_the_report(cli, run: Path, tmp_path: Path)
     assert again.exit_code == 0 and "already applied" in again.output
 
 
+@pytest.mark.parametrize("mode", ["batched", "single"])
+def test_the_single_event_path_runs_on_one_thread_and_restores_the_setting(cli, run: Path, tmp_path: Path, mode: str) -> None:
+    events_file(run, tmp_path / "events.csv", n=30)
+    threads = torch.get_num_threads()
+    try:
+        result = cli("capture", f"run_dir={run}", f"capture.events={tmp_path / 'events.csv'}", f"capture.store={tmp_path / 'store'}",
+                     f"capture.mode={mode}", "trainer.threads=3")
+        assert result.exit_code == 0, result.output
+        assert torch.get_num_threads() == 3  # the capture's own setting (trainer.threads), not the per-event path's
+    finally:
+        torch.set_num_threads(threads)
+    figures = json.loads((tmp_path / "store" / "captures" / "001" / "manifest.json").read_text())["figures"]
+    assert figures["latency_threads"] == 1 and figures["latency_events"] == 30
+
+
 def test_a_crash_mid_file_loses_nothing_and_applies_nothing_twice(cli, run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from dynrec_cli.capture import store as stores
 
@@ -187,6 +202,34 @@ def test_late_events_can_be_skipped_and_counted(cli, run: Path, tmp_path: Path) 
     assert ranked.exit_code == 2 and "the last capture applied no event" in " ".join(ranked.output.split()), ranked.output
 
 
+def test_an_item_prepare_dropped_says_so_and_unknown_items_skip_counts_it(cli, run: Path, tmp_path: Path) -> None:
+    dropped = pd.read_parquet(run / "prepare" / "dropped_items.parquet")
+    sparse = dropped[dropped["reason"].str.startswith("data.min_item_interactions=5 (it had")]
+    assert len(sparse), dropped["reason"].value_counts()  # the sample's 5-core drops rare items
+    item, reason = sparse.iloc[0]
+    frame = events_file(run, tmp_path / "events.csv", n=20)
+    frame.loc[7, "item_id"] = item
+    frame.to_csv(tmp_path / "events.csv", index=False)
+    store = tmp_path / "store"
+    refused = cli("capture", f"run_dir={run}", f"capture.events={tmp_path / 'events.csv'}", f"capture.store={store}")
+    said = " ".join(refused.output.split())
+    assert refused.exit_code == 2 and f"row 9, column 'item_id': item '{item}' was dropped by {reason} at prepare" in said, said
+    assert "capture.unknown_items=skip" in said and not store.exists()
+    never_seen = frame.copy()
+    never_seen.loc[7, "item_id"] = "never-seen"
+    never_seen.to_csv(tmp_path / "events.csv", index=False)
+    never = cli("capture", f"run_dir={run}", f"capture.events={tmp_path / 'events.csv'}", f"capture.store={store}")
+    assert never.exit_code == 2 and "item 'never-seen' was never seen" in " ".join(never.output.split()), never.output
+    frame.loc[9, "item_id"] = "never-seen"
+    frame.to_csv(tmp_path / "events.csv", index=False)
+    skipped = cli("capture", f"run_dir={run}", f"capture.events={tmp_path / 'events.csv'}", f"capture.store={store}",
+                  "capture.unknown_items=skip")
+    assert skipped.exit_code == 0, skipped.output
+    assert "2 events name 2 items the run has no vector for" in " ".join(skipped.output.split())
+    figures = json.loads((store / "captures" / "001" / "manifest.json").read_text())["figures"]
+    assert (figures["skipped_unknown"], figures["applied_now"], figures["events"]) == (2, 18, 20)
+
+
 def test_new_item_from_text_is_recommended_without_retraining(cli, run: Path, tmp_path: Path) -> None:
     _, items, users = prepared(run)
     user = str(users["user_id"].iloc[0])
@@ -220,6 +263,23 @@ def test_id_only_model_cannot_add_items(cli, tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "cannot rank items it never saw" in " ".join(result.output.split())
     assert not (tmp_path / "pop" / "store").exists()
+
+
+def test_order_only_capture_skips_unknown_items_without_a_gap_in_positions(cli, tmp_path: Path) -> None:
+    from tests.bad_inputs.case import LOG, PREPARE_ARGS
+
+    (tmp_path / "log.csv").write_text("\n".join(",".join(line.split(",")[:2]) for line in LOG.splitlines()) + "\n")  # no time
+    data = ["model=pop", "data=csv", f"data.interactions={tmp_path / 'log.csv'}", "data.columns.time=null", *PREPARE_ARGS]
+    run = tmp_path / "run"
+    assert cli("finetune", f"run_dir={run}", *data).exit_code == 0
+    (tmp_path / "today.csv").write_text("user_id,item_id\nu1,i3\nu1,nope\nu1,i4\n")
+    result = cli("capture", f"run_dir={run}", f"capture.events={tmp_path / 'today.csv'}", "capture.unknown_items=skip")
+    assert result.exit_code == 0, result.output
+    applied = pd.concat(pd.read_parquet(p) for p in sorted((run / "store" / "events").glob("*.parquet")))
+    from dynrec_cli.data.clock import NS_PER_S
+
+    assert applied["row"].tolist() == [2, 4]  # the unknown item of row 3 skipped
+    assert applied["time"].diff().iloc[1] == NS_PER_S  # and the next two steps (a second each) of u1, no gap
 
 
 def test_replay_protocol_reports_replay_and_frozen(cli, run: Path) -> None:
@@ -290,3 +350,24 @@ def test_capture_file_with_its_own_column_names(cli, run: Path, tmp_path: Path) 
                   "capture.columns.item=movie", "capture.columns.time=ts")
     assert renamed.exit_code == 0, renamed.output
     assert "[finetune] up to date" in renamed.output and (tmp_path / "store" / "store.json").is_file()
+
+
+def test_api_add_items_and_capture_take_dataframes(cli, run: Path, tmp_path: Path) -> None:
+    """`Run.add_items` / `Run.capture` are `dynrec capture capture.items=` / `capture.events=` on a DataFrame."""
+    from dynrec_cli.api import Run
+
+    api, store = Run.open(run), [f"capture.store={tmp_path / 'api'}"]
+    user = api.user_vectors().ids[0]
+    favourite = api.recommend(users=[user], k=1)["item_id"].iloc[0]
+    text = prepared(run)[1].set_index("item_id").loc[favourite, "text"]
+    catalogue = pd.DataFrame({"item_id": ["new-film"], "text": [text]})
+    catalogue.to_csv(tmp_path / "catalogue.csv", index=False)
+    assert cli("capture", f"run_dir={run}", f"capture.items={tmp_path / 'catalogue.csv'}", f"capture.store={tmp_path / 'cli'}").exit_code == 0
+    assert api.add_items(catalogue, *store) is api
+    items = api.item_vectors(*store)
+    assert items.ids[-1] == "new-film" and len(items.ids) == items.vectors.shape[0]
+    assert torch.equal(items.vectors, api.item_vectors(f"capture.store={tmp_path / 'cli'}").vectors)
+    assert "new-film" in set(api.recommend(users=[user], k=3, overrides=store)["item_id"])  # rankable without retraining
+    stamp = int(prepared(run)[0]["time"].max()) + 10
+    api.capture(pd.DataFrame({"user_id": ["late-comer"], "item_id": ["new-film"], "timestamp": [stamp]}), *store)
+    assert api.user_vectors(*store).ids[-1] == "late-comer"

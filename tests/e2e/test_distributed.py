@@ -17,22 +17,29 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not torch.distributed.is_available(), reason="this torch build has no torch.distributed"),
 ]
-# dropout 0: its masks depend on the batch's shape, so a shard draws other masks than the whole
-# batch. Everything else is a per-position sum, equal up to float reassociation.
-EXACT = [*TINY_SASREC, "model.dropout=0", "trainer.batch_size=64", "trainer.epochs=3", "trainer.patience=3"]
+# Every rank draws the dropout masks of the whole global batch and keeps its rows
+# (models/dropout.py); everything else is a per-position sum, equal up to float reassociation.
+EXACT = ["trainer.batch_size=64", "trainer.epochs=3", "trainer.patience=3"]
+MODELS = {
+    "sasrec, no dropout": [*TINY_SASREC, "model.dropout=0"],
+    "sasrec, dropout": [*TINY_SASREC, "model.dropout=0.3"],  # residual, feed-forward and attention dropout
+    "gru4rec, dropout, sampled loss": ["model=gru4rec", "model.hidden=16", "model.max_len=20", "trainer=tiny",
+                                       "data.max_seq_len=40", "model.dropout=0.3", "model.loss=sampled", "model.negatives=64"],
+}
 
 
-def _train(run_dir: Path, launcher: list[str]) -> None:
+def _train(run_dir: Path, launcher: list[str], model: list[str]) -> None:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-    command = [*launcher, "-m", "dynrec_cli", "train", f"run_dir={run_dir}", *EXACT]
+    command = [*launcher, "-m", "dynrec_cli", "train", f"run_dir={run_dir}", *model, *EXACT]
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_two_gloo_ranks_give_the_single_process_figures(tmp_path: Path) -> None:
+@pytest.mark.parametrize("model", list(MODELS))
+def test_two_gloo_ranks_give_the_single_process_figures(tmp_path: Path, model: str) -> None:
     single, ddp = tmp_path / "single", tmp_path / "ddp"
-    _train(single, [sys.executable])
-    _train(ddp, [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"])
+    _train(single, [sys.executable], MODELS[model])
+    _train(ddp, [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"], MODELS[model])
     one = json.loads((single / "metrics.json").read_text())
     two = json.loads((ddp / "metrics.json").read_text())
     assert one.keys() == two.keys()

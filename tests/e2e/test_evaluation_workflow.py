@@ -91,6 +91,31 @@ def test_compare_prints_paired_differences(cli, sasrec: Path, pop: Path, tmp_pat
     assert "| test/ndcg@10 |" in (tmp_path / "compare.md").read_text()
 
 
+def test_compare_writes_next_to_the_command_and_flags_ild_across_item_spaces(
+    sasrec: Path, pop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from dynrec_cli.cli import app
+
+    monkeypatch.chdir(tmp_path)  # runs given by absolute path; the outputs land here, never in a run
+    before = sorted(p.name for p in sasrec.iterdir())
+    result = CliRunner().invoke(app, ["compare", str(sasrec), str(pop), "eval.compare.resamples=100"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "compare.csv").exists() and (tmp_path / "compare.md").exists()
+    assert sorted(p.name for p in sasrec.iterdir()) == before
+    table = pd.read_csv(tmp_path / "compare.csv")
+    ild = table[table["metric"] == "ild@10"]
+    assert len(ild) and not ild["comparable"].any()  # SASRec's ID vectors against Pop's popularity: other spaces
+    assert table[table["metric"] == "ndcg@10"]["comparable"].all()
+    assert "| test/ild@10 | 300 |" in (tmp_path / "compare.md").read_text() and "not comparable" in " ".join(result.output.split())
+    twin = tmp_path / "twin"  # the same trained weights, e.g. a copy evaluated again: the same space
+    shutil.copytree(sasrec, twin)
+    same = CliRunner().invoke(app, ["compare", str(sasrec), str(twin), "--out", str(tmp_path / "same"), "eval.compare.resamples=100"])
+    assert same.exit_code == 0, same.output
+    assert pd.read_csv(tmp_path / "same" / "compare.csv")["comparable"].all()
+
+
 def test_compare_bad_input_is_one_line_exit_2(cli, sasrec: Path, pop: Path, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     missing = cli("compare", sasrec, tmp_path / "nope")
     assert missing.exit_code == 2 and "no such run folder" in missing.output

@@ -6,6 +6,7 @@ import csv
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,9 +21,9 @@ QUICK = ["model=sasrec", "model.layers=1", "model.heads=1", "model.max_len=20", 
          "trainer.batch_size=256", "data.max_seq_len=20", "eval.ks=[10]", "eval.report=false"]
 
 
-def _dynrec(*args: str) -> subprocess.CompletedProcess:
+def _dynrec(*args: str, **env_vars: str) -> subprocess.CompletedProcess:
     # a subprocess: Hydra's real @hydra.main reconfigures logging for the whole process
-    env = {**os.environ, "COLUMNS": "200", "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "COLUMNS": "200", "OMP_NUM_THREADS": "1", **env_vars}
     return subprocess.run([sys.executable, "-m", "dynrec_cli", *args], cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
 
 
@@ -81,9 +82,43 @@ def test_submitit_launcher_composes() -> None:
     compose_config("train", ["hydra/launcher=submitit_slurm", "hydra.launcher.partition=gpu", "hydra.launcher.gpus_per_node=1"])
 
 
-def test_jobs_refused_for_bad_input_say_one_line_each_and_exit_2(tmp_path: Path) -> None:
-    done = _dynrec("train", "-m", "model=pop", f"data.path={tmp_path / 'missing'}", "seed=1,2", f"run_dir={tmp_path / 'sweep'}")
+@pytest.mark.parametrize("launcher", [[], ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]], ids=["basic", "joblib"])
+def test_jobs_refused_for_bad_input_say_one_line_each_and_exit_2(tmp_path: Path, launcher: list[str]) -> None:
+    done = _dynrec("train", "-m", "model=pop", f"data.path={tmp_path / 'missing'}", "seed=1,2", f"run_dir={tmp_path / 'sweep'}",
+                   *launcher)
     output = done.stdout + done.stderr
     assert done.returncode == 2, output
     assert "Traceback" not in output and "2 job(s) of the sweep refused" in output
     assert output.count("is not a folder") >= 2  # each job's own line
+    assert not (tmp_path / "sweep" / ".refused").exists()
+    if launcher:  # each worker process runs its job on its share of the cores
+        assert len(re.findall(r"job \d: \d+ torch thread\(s\) of \d+ cores", output)) == 2, output
+
+
+def test_joblib_runs_the_jobs_two_at_a_time_with_the_sequential_figures(tmp_path: Path) -> None:
+    grid = ["model.hidden=8,16", "seed=0,1", "trainer.threads=1", *QUICK]
+    sequential = _dynrec("train", "-m", *grid, f"run_dir={tmp_path / 'one'}")
+    assert sequential.returncode == 0, sequential.stdout[-3000:] + sequential.stderr[-3000:]
+    # two GPUs named on a machine without any: each job is pinned to one (torch then finds no CUDA and uses the CPU)
+    parallel = _dynrec("train", "-m", *grid, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", f"run_dir={tmp_path / 'two'}",
+                       CUDA_VISIBLE_DEVICES="0,1", TMPDIR=str(tmp_path))
+    output = parallel.stdout + parallel.stderr
+    assert parallel.returncode == 0, output[-6000:]
+    assert "Joblib.Parallel(n_jobs=2" in output and "job 0: GPU 0" in output and "job 1: GPU 1" in output
+    for job in ("0", "1", "2", "3"):
+        one, two = (json.loads((tmp_path / run / job / "metrics.json").read_text()) for run in ("one", "two"))
+        assert one == two, job
+        assert json.loads((tmp_path / "two" / job / "overrides.json").read_text()) == \
+            json.loads((tmp_path / "one" / job / "overrides.json").read_text())
+    assert _summary(tmp_path / "two") == _summary(tmp_path / "one")  # the same table, in the same order
+    assert "sorted by valid/ndcg@10" in parallel.stdout
+
+
+def test_a_launcher_plugin_not_installed_names_its_extra(cli, tmp_path: Path) -> None:
+    if importlib.util.find_spec("hydra_plugins.hydra_ray_launcher") is not None:
+        pytest.skip("the Ray launcher is installed here")
+    for args in (["-m", "seed=1,2"], []):
+        result = cli("train", *args, "hydra/launcher=ray", "model=pop", f"run_dir={tmp_path / 'r'}")
+        assert result.exit_code == 2
+        assert result.output.strip() == "error: hydra/launcher=ray needs Hydra's Ray launcher: pip install 'dynrec[ray]'"
+    assert not (tmp_path / "r").exists()

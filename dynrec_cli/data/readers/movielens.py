@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +13,7 @@ from dynrec_cli.data.readers.timeparse import parse_time
 from dynrec_cli.data.types import ITEM, RawData
 from dynrec_cli.errors import DataError
 
+log = logging.getLogger(__name__)
 LAYOUTS = ("ratings.csv + movies.csv [+ tags.csv] (ml-latest, ml-20m, ml-25m), "
            "ratings.dat + movies.dat [+ tags.dat] (ml-1m, ml-10m), u.data + u.item (ml-100k)")
 EVENT_NAMES = ["user", "item", "rating", "time"]
@@ -92,7 +94,7 @@ def _read_file(path: Path, kind: str, sep: str, header: bool, encoding: str | No
     if not header:
         df = read_table(path, sep=sep, header=False, names=list(roles.values()), encoding=encoding,
                         sep_key=None)
-        return df, {role: role for role in roles.values()}
+        return _without_header_line(df, path), {role: role for role in roles.values()}
     df = read_table(path, sep=sep, encoding=encoding, sep_key=None)
     missing = [name for name in roles if name not in df.columns]
     if missing:
@@ -105,15 +107,28 @@ def _read_file(path: Path, kind: str, sep: str, header: bool, encoding: str | No
 def _read_100k(path: Path, encoding: str | None) -> RawData:
     events_path, items_path = path / "u.data", path / "u.item"
     df = read_table(events_path, sep="\t", header=False, names=EVENT_NAMES, encoding=encoding, sep_key=None)
-    events = _events(df, events_path, {name: name for name in EVENT_NAMES})
+    events = _events(_without_header_line(df, events_path), events_path, {name: name for name in EVENT_NAMES})
     if not items_path.exists():
         return RawData(events, None, events_path, None, [events_path])
     movies = read_table(items_path, sep="|", header=False, names=ITEM_NAMES_100K,
                         encoding=encoding or "latin-1", sep_key=None)
+    movies = _without_header_line(movies, items_path)
     flags = movies[GENRES_100K] == "1"
     genres = flags.apply(lambda row: GENRE_SEPARATOR.join(g for g, on in zip(GENRES_100K, row) if on), axis=1)
     text = _split_year(movies["title"]).assign(genres=genres)[["title", "genres", "year"]]
     return _raw(events, movies["item"], text, None, [events_path, items_path])
+
+
+def _without_header_line(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """A GroupLens file without header as shipped, or with a header line added by a copy
+    (`user_id<TAB>item_id<TAB>rating<TAB>timestamp`): line 1 is taken for a header when none of
+    its fields is a number, since every line of these files starts with a numeric id."""
+    if len(df) and pd.to_numeric(df.iloc[0], errors="coerce").isna().all():
+        if len(df) == 1:
+            raise DataError(path, "has a header line and no data rows", row=1)
+        log.info("%s: line 1 (%s) is a header line, skipped", path, ", ".join(map(str, df.iloc[0])))
+        return df.iloc[1:]
+    return df
 
 
 def _events(df: pd.DataFrame, path: Path, cols: dict[str, str]) -> pd.DataFrame:

@@ -26,9 +26,9 @@ FORMATS = ["csv", *PRESETS]
 
 def read_dataset(
     format: str,
-    path: str | None,
-    interactions: str | None,
-    items: str | None,
+    path: str | Path | None,
+    interactions: str | Path | None,
+    items: str | Path | None,
     columns: Mapping[str, str | None],
     item_id_column: str | None,
     text_fields: Sequence[str] | None,
