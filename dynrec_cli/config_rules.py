@@ -158,6 +158,7 @@ RULES: dict[str, Range | Choice | Flag] = {
     "rank.index": Choice(("exact", "faiss")),
     "capture.mode": Choice(("batched", "single")),
     "capture.late_events": Choice(("error", "skip")),
+    "capture.on_retrain": Choice(("refuse", "archive")),
     "capture.unknown_items": Choice(("error", "skip")),
     "capture.latency_probe": NONNEG,
     "capture.checkpoint_every": COUNT, "capture.top_movers": COUNT, "capture.plot_bins": COUNT,

@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dynrec_cli.errors import ArtifactError, ConfigError, DynrecError
+from dynrec_cli.run_overrides import override_key, recorded_file, with_recorded as with_run_overrides
 
 if TYPE_CHECKING:
     import pandas as pd
     from omegaconf import DictConfig
-
-RUN_OVERRIDES = "overrides.json"
 
 
 @dataclass
@@ -33,34 +32,6 @@ class Outcome:
     failed: list[str] = field(default_factory=list)
     comparison: pd.DataFrame | None = None  # compare_runs' rows: baseline and this run, per key
     comparison_table: list[list[str]] = field(default_factory=list)  # header + one row per gated key
-
-
-def _override_key(override: str) -> str:
-    return override.split("=", 1)[0].lstrip("+~")
-
-
-def _recorded_file(overrides: list[str]) -> Path | None:
-    """DIR/overrides.json of the run_dir= given, when there is one."""
-    run_dirs = [o.split("=", 1)[1] for o in overrides if o.startswith("run_dir=")]
-    saved = Path(run_dirs[-1]) / RUN_OVERRIDES if run_dirs else None
-    return saved if saved is not None and saved.exists() else None
-
-
-def with_run_overrides(overrides: list[str]) -> list[str]:
-    """Prepend the overrides an existing run folder was made with, so `dynrec evaluate
-    run_dir=DIR eval.ks=[10]` re-evaluates that run with only `eval.ks` changed."""
-    from dynrec_cli import run_files
-
-    saved = _recorded_file(overrides)
-    if saved is None:
-        return overrides
-    recorded = run_files.read_json(saved, run_files.OVERRIDES)
-    given = {_override_key(o): o for o in overrides}
-    # a group given another option (`model=pop` on a run recorded with `model=sasrec model.hidden=16`)
-    # starts from that option: the old option's keys would not exist under it
-    switched = {key for key, o in given.items() if "." not in key and o not in recorded}
-    return [o for o in recorded if _override_key(o) not in given
-            and not any(_override_key(o).startswith(group + ".") for group in switched)] + overrides
 
 
 def compose(verb: str, overrides: Sequence[str], config_dir: str | os.PathLike[str] | None = None, *,
@@ -85,11 +56,11 @@ def compose_run(verb: str, given: list[str], config_dir: str | os.PathLike[str] 
         cfg = _hydra.compose_config(verb, overrides, _folder(config_dir))
     except Refused as exc:
         recorded = overrides[: len(overrides) - len(given)]
-        related = [o for o in overrides if _override_key(o) == exc.path or exc.path.startswith(f"{_override_key(o)}.")
-                   or _override_key(o).startswith(f"{exc.path}.")]
-        source = max(related, key=lambda o: len(_override_key(o)), default=None)  # the most specific one
+        related = [o for o in overrides if override_key(o) == exc.path or exc.path.startswith(f"{override_key(o)}.")
+                   or override_key(o).startswith(f"{exc.path}.")]
+        source = max(related, key=lambda o: len(override_key(o)), default=None)  # the most specific one
         if source in recorded:
-            raise ArtifactError(f"{_recorded_file(given)}: recorded override '{source.split('=', 1)[0]}': {exc}") from None
+            raise ArtifactError(f"{recorded_file(given)}: recorded override '{source.split('=', 1)[0]}': {exc}") from None
         raise
     if check:  # values before torch is imported: a bad one is refused in well under a second
         from dynrec_cli.config_checks import validate_config
@@ -118,7 +89,11 @@ def execute(
     without one the folder is runs/VERB/<time>, chosen here so that the caller knows it.
     Gates that fail are returned in `Outcome.failed`, not raised.
     """
+    from dynrec_cli.evaluation.gate_keys import check_floor
+
     gates = {str(k): float(v) for k, v in (fail_under or {}).items()}
+    for key, floor in gates.items():  # a limit that decides nothing (NaN, <= 0, > 1 for a rate) is refused
+        check_floor(f"{key}={floor}", key, floor)
     overrides, cfg = compose_run(verb, list(overrides), config_dir)
     baseline_dir = _folder(baseline)
     drops = list(max_drop)
@@ -129,20 +104,25 @@ def execute(
 
     if not given_run_dir and int(os.environ.get("WORLD_SIZE", "1")) <= 1:  # under torchrun rank 0 names it
         cfg.run_dir = str(pipeline.resolve_run_dir(cfg, verb))
-    # capture/rank/evaluate with run_dir=DIR: DIR must hold a trained run (a typo must not train a new one)
-    metrics = pipeline.run_task(cfg, verb, force=force, overrides=overrides, require_trained=given_run_dir)
     run_dir = Path(cfg.run_dir) if cfg.run_dir else None
-    outcome = Outcome(run_dir, metrics, check_gates(gates, metrics))
-    if baseline_dir is not None and run_dir is not None:
-        from dynrec_cli.evaluation.compare import wide_table
-        from dynrec_cli.evaluation.gates import baseline_gate, check_empty_segments, parse_max_drops
+    outcome = Outcome(run_dir, {})
 
-        parsed = parse_max_drops(drops)
-        check_empty_segments("--max-drop", [d.key for d in parsed], metrics)
-        resamples, compare = int(cfg.eval.compare.resamples), cfg.eval.compare
-        long, keys, failed = baseline_gate(run_dir, baseline_dir, parsed, resamples, float(compare.confidence), int(compare.seed))
-        outcome.comparison, outcome.failed = long, outcome.failed + failed
-        outcome.comparison_table = wide_table(long, keys, [str(baseline_dir), str(run_dir)], resamples, ["baseline", "this run"])
+    def gate(metrics: dict[str, Any]) -> None:  # inside the command: a refused gate leaves the run as it was
+        outcome.metrics, outcome.failed = metrics, check_gates(gates, metrics)
+        if baseline_dir is not None and run_dir is not None:
+            from dynrec_cli.evaluation.compare import wide_table
+            from dynrec_cli.evaluation.gates import baseline_gate, check_empty_segments, parse_max_drops
+
+            parsed = parse_max_drops(drops)
+            check_empty_segments("--max-drop", [d.key for d in parsed], metrics)
+            resamples, compare = int(cfg.eval.compare.resamples), cfg.eval.compare
+            long, keys, failed = baseline_gate(run_dir, baseline_dir, parsed, resamples, float(compare.confidence), int(compare.seed))
+            outcome.comparison, outcome.failed = long, outcome.failed + failed
+            outcome.comparison_table = wide_table(long, keys, [str(baseline_dir), str(run_dir)], resamples, ["baseline", "this run"])
+
+    # capture/rank/evaluate with run_dir=DIR: DIR must hold a trained run (a typo must not train a new one)
+    outcome.metrics = pipeline.run_task(cfg, verb, force=force, overrides=overrides, require_trained=given_run_dir,
+                                        config_dir=_folder(config_dir), verify=gate)
     return outcome
 
 
@@ -163,7 +143,9 @@ def _check_gate_options(cfg: DictConfig, gates: dict[str, float], baseline: Path
 
 
 def parse_gates(items: Sequence[str]) -> dict[str, float]:
-    """`KEY=NUMBER` strings (the CLI's --fail-under) as {key: limit}."""
+    """`KEY=NUMBER` strings (the CLI's --fail-under) as {key: limit}; a limit that decides nothing is refused."""
+    from dynrec_cli.evaluation.gate_keys import check_floor
+
     gates: dict[str, float] = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -173,6 +155,7 @@ def parse_gates(items: Sequence[str]) -> dict[str, float]:
             sep = ""
         if not sep:
             raise ConfigError(f"--fail-under {item}: expected KEY=NUMBER, e.g. test/ndcg@10=0.05")
+        check_floor(item, key, gates[key])
     return gates
 
 
@@ -206,7 +189,9 @@ def sweep(verb: str, overrides: Sequence[str], *, config_dir: str | os.PathLike[
     validate_sweep(verb, overrides, folder)  # a typo fails here, before any job runs
     failures: list[str] = []
     sweep_dir = _hydra.run_sweep(
-        verb, overrides, folder, lambda cfg, job: pipeline.run_task(cfg, verb, force=force, overrides=job), failures
+        verb, overrides, folder,
+        lambda cfg, job: pipeline.run_task(cfg, verb, force=force, overrides=job, config_dir=folder, sweep_job=True),
+        failures,
     )
     from dynrec_cli.sweeps import report_sweep
 

@@ -119,7 +119,10 @@ def test_api_errors_carry_the_cli_line_and_exit_code(cli, run: Run, tmp_path: Pa
 
 
 def test_gates_raise_gate_failed_with_exit_code_1(run: Run) -> None:
-    assert dynrec_cli.evaluate(run_dir=run.path, fail_under={"test/ndcg@10": 0.0}).metrics == run.metrics
+    assert run.metrics["test/ndcg@10"] > 0
+    assert dynrec_cli.evaluate(run_dir=run.path, fail_under={"test/ndcg@10": run.metrics["test/ndcg@10"]}).metrics == run.metrics
+    with pytest.raises(dynrec_cli.ConfigError, match="could never fail"):  # a floor that decides nothing, as on the CLI
+        dynrec_cli.evaluate(run_dir=run.path, fail_under={"test/ndcg@10": 0.0})
     with pytest.raises(dynrec_cli.GateFailed) as failed:
         dynrec_cli.evaluate(run_dir=run.path, fail_under={"test/ndcg@10": 0.99})
     assert failed.value.exit_code == 1 and failed.value.failures == [f"test/ndcg@10 = {run.metrics['test/ndcg@10']:.4f} < 0.99"]

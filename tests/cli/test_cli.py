@@ -118,7 +118,7 @@ def test_a_failed_gate_is_one_line_however_long(cli, monkeypatch) -> None:
     from dynrec_cli.api import commands
 
     line = "test/ndcg@10 = 0.0100 vs baseline 0.0200: Δ -0.0100, interval [-0.0150, -0.0050] entirely below −0.0010 " * 2
-    monkeypatch.setattr(pipeline, "run_task", lambda *args, **kwargs: {})
+    monkeypatch.setattr(pipeline, "run_task", lambda *args, verify, **kwargs: verify({}) or {})  # the gates run inside the command
     monkeypatch.setattr(commands, "check_gates", lambda gates, metrics: [line])
     result = cli("evaluate", "run_dir=runs/none")
     assert result.exit_code == 1
