@@ -33,6 +33,10 @@ install: $(VENV)/.installed ## create .venv and install dynrec with its test too
 demo: install ## train and evaluate the default model on the shipped sample, print the metrics
 	$(VENV)/bin/dynrec train run_dir=runs/demo trainer.max_minutes=1.5
 
+dist: install ## build dist/dynrec-<version>-py3-none-any.whl and the sdist (the sample data inside)
+	rm -rf dist
+	$(PY) -m build --no-isolation --outdir dist .
+
 test: install ## run the whole test suite (unit, config, cli, e2e, README)
 	$(PY) -m pytest -q -p no:cacheprovider
 
@@ -45,7 +49,7 @@ bench: install ## quality and speed tables on ../shared/datasets (writes benchma
 bench-quick: install ## a few-minute subset of the benchmarks
 	$(PY) benchmarks/run.py --quick
 
-clean: ## remove the environment and run folders
-	rm -rf $(VENV) runs outputs multirun
+clean: ## remove the environment, run folders and built packages
+	rm -rf $(VENV) runs outputs multirun dist build
 
-.PHONY: help install demo test test-fast bench bench-quick clean
+.PHONY: help install demo dist test test-fast bench bench-quick clean

@@ -11,17 +11,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import baselines, encoding, large, quality, ranking, sweep_launchers, text_models, throughput  # noqa: E402
+from benchmarks import (baselines, cli_latency, encoding, kcore, large, quality, ranking, serve_load,  # noqa: E402
+                        sweep_launchers, text_models, throughput)
 from benchmarks.common import DATASETS, write_results  # noqa: E402
 
 SUITES = {
     "baselines": baselines.run, "text_models": text_models.run, "ranking": ranking.run,
     "throughput": throughput.run, "encoding": encoding.run, "large": large.run, "sweep_launchers": sweep_launchers.run,
-    "quality": quality.run,
+    "cli": cli_latency.run, "quality": quality.run, "serve_load": serve_load.run, "kcore": kcore.run,
 }
 # large: generates and prepares 10M-event logs; quality: issue #16's table, every row × 3 data sets
-# × 3 seeds, hours on 2 cores. Not CI checks; named with --only, either runs with --quick too.
-NOT_QUICK = {"large", "quality"}
+# × 3 seeds, hours on 2 cores; kcore: 20 trainings of SASRec on one thread. Not CI checks; named
+# with --only, each runs with --quick too.
+NOT_QUICK = {"large", "quality", "kcore"}
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from dynrec_cli.errors import ConfigError
 
 SPLITS = ("leave_one_out", "temporal")
 FORMATS = ("csv", "movielens", "recbole", "sequences", "unisrec")
-METRICS = ("ndcg", "recall", "hit", "mrr", "map", "precision")
+METRICS = ("ndcg", "recall", "hit", "mrr", "map", "precision")  # evaluation.metrics.METRICS' names, without importing torch
 
 
 def _check(condition: bool, message: str) -> None:
@@ -38,7 +38,6 @@ def validate_config(cfg: DictConfig) -> None:
     from dynrec_cli.config_lists import normalise_lists
     from dynrec_cli.config_rules import check_rules
 
-    targets.check_tree(cfg)  # again for a sweep's job, whose values its sweeper chose
     _check_required(cfg)
     normalise_lists(cfg)  # first: the checks below read eval.ks, eval.splits, ... as lists
     data = cfg.data
@@ -76,14 +75,18 @@ def validate_config(cfg: DictConfig) -> None:
     _check_workflow(cfg)
     check_compare_show(cfg.eval.compare)
     if OmegaConf.select(cfg, "capture.columns") is not None:
-        from dynrec_cli.capture.events import capture_columns
+        from dynrec_cli.capture.columns import capture_columns
 
         # a role the run has no column for, or one column for two roles: refused up front
         check_one_column_per_role(capture_columns(data, cfg.capture.columns), "capture.columns")
     check_rules(cfg)  # every numeric, enum and flag key: range or choices
+    # the classes it builds, imported (torch): after the values, so that a bad value is said at
+    # once; again for a sweep's job, whose values its sweeper chose
+    targets.check_tree(cfg)
 
 
-REQUIRED_HINTS = {"encoder.model": "a Hugging Face Hub id or a model folder, e.g. encoder.model=BAAI/bge-small-en-v1.5"}
+REQUIRED_HINTS = {"encoder.model": "a Hugging Face Hub id or a model folder, e.g. encoder.model=BAAI/bge-small-en-v1.5",
+                  "user": "the id of the user to forget, e.g. user=42"}
 
 
 def _check_required(cfg: DictConfig) -> None:
@@ -98,7 +101,7 @@ def _check_required(cfg: DictConfig) -> None:
 def _check_data_keys(data: DictConfig) -> None:
     """Data keys that can be judged before any file is read."""
     from dynrec_cli.data import remote
-    from dynrec_cli.data.text import template_fields
+    from dynrec_cli.data.templates import template_fields
 
     for key in ("path", "interactions", "items"):  # a URL's filesystem package: before any work
         if remote.is_url(data.get(key)):
@@ -134,10 +137,9 @@ def _check_workflow(cfg: DictConfig) -> None:
 def check_compare_show(compare: DictConfig) -> None:
     """eval.compare.show: metric@K names (the metrics per-user tables hold), e.g. ndcg@10."""
     from dynrec_cli.config_lists import as_list
-    from dynrec_cli.evaluation.metrics import METRICS as MEASURED
     from dynrec_cli.evaluation.report import BEYOND
 
-    names = sorted({*MEASURED, *BEYOND})
+    names = sorted({*METRICS, *BEYOND})
     for entry in as_list(compare.show):
         name, at, k = str(entry).partition("@")
         _check(bool(at) and name in names and k.isdigit() and int(k) >= 1,

@@ -158,9 +158,13 @@ RULES: dict[str, Range | Choice | Flag] = {
     "rank.index": Choice(("exact", "faiss")),
     "capture.mode": Choice(("batched", "single")),
     "capture.late_events": Choice(("error", "skip")),
+    "capture.on_retrain": Choice(("refuse", "archive")),
     "capture.unknown_items": Choice(("error", "skip")),
     "capture.latency_probe": NONNEG,
     "capture.checkpoint_every": COUNT, "capture.top_movers": COUNT, "capture.plot_bins": COUNT,
+    "serve.port": Range(1, 65535, integer=True), "serve.workers": COUNT, "serve.max_events": COUNT, "serve.max_items": COUNT,
+    "serve.max_body_mb": POSITIVE, "serve.max_k": COUNT, "serve.queue": COUNT, "serve.checkpoint_every": COUNT,
+    "serve.write_pause_ms": Range(0), "serve.access_log": Flag(),
 }
 
 

@@ -7,25 +7,26 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from dynrec_cli import artifacts, resources, run_files
-from dynrec_cli.errors import ArtifactError, ConfigError, DynrecError
+from dynrec_cli import artifacts, preflight, resources, run_files
+from dynrec_cli.data.samples import register_resolver
+from dynrec_cli.errors import ArtifactError, DynrecError
+from dynrec_cli.journal import RunJournal
+from dynrec_cli.run_overrides import OVERRIDES_FILE, to_record
 from dynrec_cli.runtime import reuse_freed_memory
 from dynrec_cli.stages import STAGES, StageContext
 from dynrec_cli.training import distributed
 
 log = logging.getLogger(__name__)
+register_resolver()  # `${dynrec.sample:...}` resolves in every process that runs stages (sweep workers too)
 METRICS_FILE = "metrics.json"
-OVERRIDES_FILE = "overrides.json"  # the overrides of the command that last (re)trained the run
 # verbs that work on a trained model: given an explicit run_dir=, it must hold one (see run_task)
 NEEDS_TRAINED_RUN = ("capture", "rank", "evaluate")
-TRAINED_STAGES = ("prepare", "pretrain", "finetune")  # what those verbs read and never redo
-RUNTIME_KEYS = ("trainer.threads", "trainer.device")  # where a run computes, not what it learns
 
 
 def stages_for(verb: str) -> list[str]:
@@ -55,129 +56,97 @@ def run_task(
     force: bool = False,
     overrides: list[str] | None = None,
     require_trained: bool = False,
+    config_dir: Path | None = None,
+    sweep_job: bool = False,
+    verify: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Run `verb`'s stages on `cfg`; returns the run's metrics (empty before evaluate has run).
 
     With `require_trained` (the CLI's capture/rank/evaluate with an explicit run_dir=), a run
-    folder without a finished finetune stage is refused instead of training a new model there."""
+    folder without a finished finetune stage is refused instead of training a new model there.
+    `config_dir`: the --config-dir the config was composed with (its keys count as given).
+    `sweep_job`: a job of a sweep, whose keys were checked for the whole sweep (cli/sweep_check.py).
+    `verify(metrics)`: last checks (e.g. CI gates' keys) that may still refuse the command.
+
+    A refused command (DynrecError) leaves the run folder as it was: checks that need no stage run
+    first (preflight.py), and what the stages changed before a later refusal is rolled back
+    (journal.py). A crash keeps the stages it completed and records nothing."""
     from dynrec_cli.config_checks import validate_config
-    from dynrec_cli.config_unused import warn_unused
+    from dynrec_cli.config_unused import refuse_unused
 
     validate_config(cfg)
-    if distributed.is_main():
-        warn_unused(cfg, overrides or [])
+    if not sweep_job and distributed.is_main():  # a sweep's keys were checked for the whole sweep
+        refuse_unused(cfg, verb, overrides or [], config_dir)
     if OmegaConf.select(cfg, "runtime.reuse_freed_memory", default=True):
         reuse_freed_memory()
     with distributed.session():  # under torchrun: join the process group; else a no-op
         trained = bool(require_trained and cfg.run_dir and verb in NEEDS_TRAINED_RUN)
         if trained:
-            distributed.on_main(lambda: _require_trained_run(Path(cfg.run_dir), verb))
+            distributed.on_main(lambda: preflight.require_trained_run(Path(cfg.run_dir), verb))
         # one run folder for all ranks; `created`: the top folder this command made (else None)
         run_dir, created = distributed.on_main(lambda: _open_run_dir(cfg, verb))
         ctx = StageContext(cfg=cfg, run_dir=run_dir)
         log.info("run folder: %s", run_dir)
-        # stages trained under other runtime keys only (threads, device): read as they are
-        as_trained = distributed.on_main(lambda: _refuse_retraining(ctx, verb)) if trained else set()
+        journal = RunJournal(run_dir, tuple(STAGES)) if distributed.is_main() else None
         ran: set[str] = set()  # the stages this command (re)ran, not skipped
         try:
-            with _recording(run_dir, cfg, overrides, ran):
-                for name in stages_for(verb):
-                    stage = STAGES[name]
-                    redo = force and (verb == "train" or name == verb)
-                    if name in as_trained:
-                        log.info("[%s] trained with other %s, read as it is", name, " / ".join(RUNTIME_KEYS))
-                    elif stage.DATA_PARALLEL:
-                        ran.update([name] if _run_stage(stage, ctx, redo) else [])
-                    else:  # one writer: rank 0 runs the stage while the other ranks wait
-                        ran.update([name] if distributed.on_main(lambda: _run_stage(stage, ctx, redo)) else [])
-                    if name == "prepare":
-                        _check_against_prepared(ctx, verb)
-                if verb == "capture":  # capture.events / capture.items update the interest store (cursor-driven, not skip-checked)
-                    from dynrec_cli.capture.run import capture_updates
-
-                    with resources.as_one_line(run_dir, "capture", STAGES["capture"].MEMORY_KEYS):
-                        distributed.on_main(lambda: capture_updates(ctx))
+            with _transaction(journal, run_dir, cfg, to_record(overrides or []), ran):
+                metrics = _run_stages(ctx, verb, force, trained, journal, ran)
+                if verify is not None:
+                    verify(metrics)
         except BaseException:
             if created is not None and distributed.is_main():  # refused before any stage wrote: leave no empty folder
                 _remove_empty(run_dir, created)
             raise
-    metrics_path = run_dir / METRICS_FILE
+    return metrics
+
+
+def _run_stages(ctx: StageContext, verb: str, force: bool, trained: bool, journal: RunJournal | None,
+                ran: set[str]) -> dict[str, Any]:
+    """Preflight, then each stage of `verb` that is not up to date; returns the run's metrics."""
+    stages = stages_for(verb)
+    forced = {name for name in stages if force and (verb == "train" or name == verb)}
+
+    def check() -> dict[str, str]:
+        # stages trained under other runtime keys only (threads, device): read as they are
+        as_trained = preflight.refuse_retraining(ctx, verb, stages) if trained else {}
+        runs = preflight.stages_to_run(ctx, stages, forced, as_trained)
+        assert journal is not None
+        preflight.check_before_stages(ctx, stages, runs, journal)
+        return as_trained
+
+    as_trained = distributed.on_main(check)
+    for name in stages:
+        stage = STAGES[name]
+        if name in as_trained:
+            log.info("[%s] %s, read as it is", name, as_trained[name])
+        elif stage.DATA_PARALLEL:
+            ran.update([name] if _run_stage(stage, ctx, name in forced, journal) else [])
+        else:  # one writer: rank 0 runs the stage while the other ranks wait
+            ran.update([name] if distributed.on_main(lambda: _run_stage(stage, ctx, name in forced, journal)) else [])
+        if name == "prepare" and name in ran:  # what only the new prepared data can tell, before any training
+            distributed.on_main(lambda: preflight.check_against_prepared(ctx, stages))
+    if verb == "capture":  # capture.events / capture.items update the interest store (cursor-driven, not skip-checked)
+        from dynrec_cli.capture.run import capture_updates
+
+        with resources.as_one_line(ctx.run_dir, "capture", STAGES["capture"].MEMORY_KEYS):
+            distributed.on_main(lambda: capture_updates(ctx))
+    metrics_path = ctx.run_dir / METRICS_FILE
     return run_files.read_json(metrics_path, run_files.METRICS) if metrics_path.exists() else {}
 
 
-def _check_against_prepared(ctx: StageContext, verb: str) -> None:
-    """eval.ks and the objective's K against the catalogue, rank.users and rank.filter against the
-    prepared data: before finetune spends time on a run that it, evaluate or rank would refuse."""
-    from dynrec_cli.stages.evaluate import check_ks
-    from dynrec_cli.stages.finetune import check_objective_k
-    from dynrec_cli.stages.rank import check_against_prepared
+def check_trained_run(cfg: DictConfig, command: str) -> StageContext:
+    """For commands that read a trained run without running stages (serve, forget): what
+    capture/rank/evaluate check first (the config, a trained run_dir=, no override that would
+    retrain it), and nothing written."""
+    from dynrec_cli.config_checks import validate_config
 
-    manifest = artifacts.load_manifest(ctx.stage_dir("prepare")) or {}
-    n_items = manifest.get("figures", {}).get("items")
-    if n_items is not None and "evaluate" in stages_for(verb):
-        check_ks(ctx.cfg.eval, int(n_items), ctx.run_dir)
-    if n_items is not None and "finetune" in stages_for(verb):
-        check_objective_k(ctx.cfg.trainer, int(n_items), ctx.run_dir)
-    if "rank" in stages_for(verb):
-        check_against_prepared(ctx)
-
-
-def _require_trained_run(run_dir: Path, verb: str) -> None:
-    """A mistyped run_dir= must not silently train (and gate CI on) a brand-new model."""
-    if not (run_dir / "finetune" / artifacts.MANIFEST).is_file():
-        what = "no such folder" if not os.path.lexists(run_dir) else "no finished finetune stage there"
-        raise ArtifactError(
-            f"run_dir={run_dir}: no trained run ({what}); train one first "
-            f"(dynrec train run_dir={run_dir} ...), then run dynrec {verb} on it"
-        )
-
-
-def _refuse_retraining(ctx: StageContext, verb: str) -> set[str]:
-    """capture, rank and evaluate read a trained run: an override or an input file that would
-    redo one of its training stages is refused, never acted on (a silent retrain would also
-    orphan the run's interest store). Returns the stages whose config differs in RUNTIME_KEYS
-    only (e.g. evaluating with trainer.threads=1): those are read as they are, not redone."""
-    as_trained = set()
-    for name in [n for n in stages_for(verb) if n in TRAINED_STAGES]:
-        stage, manifest = STAGES[name], artifacts.load_manifest(ctx.run_dir / name)
-        if manifest is None:
-            raise ArtifactError(f"run_dir={ctx.run_dir}: no {name} stage; train the run first (dynrec train run_dir={ctx.run_dir})")
-        if manifest["config_hash"] != artifacts.config_hash(stage.config_sections(ctx.cfg)):
-            changed = _changed_keys(manifest.get("config", {}), _resolved_sections(stage, ctx.cfg))
-            if changed and all(key in RUNTIME_KEYS for key, _, _ in changed):
-                as_trained.add(name)
-                continue
-            said = "; ".join(f"{key}={new!r} (trained with {old!r})" for key, old, new in changed[:4])
-            raise ConfigError(
-                f"run_dir={ctx.run_dir}: {said or 'the config'} would redo its {name} stage, and dynrec {verb} "
-                f"never retrains a run: drop them, or retrain with them: dynrec train run_dir={ctx.run_dir} ..."
-            )
-        if manifest["inputs"] != stage.inputs(ctx):
-            raise ArtifactError(
-                f"run_dir={ctx.run_dir}: the {name} stage's inputs changed since it ran (a data file, or an "
-                f"earlier stage), and dynrec {verb} never retrains a run: retrain with dynrec train run_dir={ctx.run_dir}"
-            )
-    return as_trained
-
-
-def _changed_keys(trained: dict[str, Any], now: dict[str, Any], prefix: str = "") -> list[tuple[str, Any, Any]]:
-    """(dotted key, trained value, new value) for every leaf that differs between two config trees."""
-    out = []
-    for key in sorted(set(trained) | set(now), key=str):
-        old, new = trained.get(key), now.get(key)
-        if isinstance(old, dict) and isinstance(new, dict):
-            out += _changed_keys(old, new, f"{prefix}{key}.")
-        elif old != new:
-            out.append((f"{prefix}{key}", old, new))
-    return out
-
-
-def _resolved_sections(stage: Any, cfg: DictConfig) -> dict[str, Any]:
-    """A stage's config sections as plain values, as its manifest records them."""
-    return {
-        key: OmegaConf.to_container(value, resolve=True) if isinstance(value, DictConfig) else value
-        for key, value in stage.config_sections(cfg).items()
-    }
+    validate_config(cfg)
+    run_dir = Path(cfg.run_dir)
+    preflight.require_trained_run(run_dir, command)
+    ctx = StageContext(cfg=cfg, run_dir=run_dir)
+    preflight.refuse_retraining(ctx, command, stages_for("capture"))
+    return ctx
 
 
 def _open_run_dir(cfg: DictConfig, verb: str) -> tuple[Path, Path | None]:
@@ -214,33 +183,43 @@ def _remove_empty(run_dir: Path, top: Path) -> None:
 
 
 @contextlib.contextmanager
-def _recording(run_dir: Path, cfg: DictConfig, overrides: list[str] | None, ran: set[str]) -> Iterator[None]:
-    """Write config.json (and overrides.json, see _record_run) once the command succeeds, or fails
-    after a stage completed: a command refused up front leaves the run folder as it was.
+def _transaction(journal: RunJournal | None, run_dir: Path, cfg: DictConfig, recorded: list[str],
+                 ran: set[str]) -> Iterator[None]:
+    """The command's changes to the run folder, all or nothing for a refusal: a DynrecError rolls
+    back what the stages changed (`journal`, rank 0's); success writes config.json and
+    overrides.json (see _record_run). A crash (any other exception, Ctrl-C) keeps the stages it
+    completed, so that rerunning the command resumes, and records nothing: config.json and
+    overrides.json never claim a command that did not complete.
     `ran` fills with the stages the command (re)ran while it is in the `with` block."""
     try:
         yield
-    except BaseException as exc:
-        if distributed.is_main() and ran:  # a refused value (our errors) must not become the run's setting
-            _record_run(run_dir, cfg, None if isinstance(exc, DynrecError) else overrides, ran)
+    except DynrecError:
+        if journal is not None:
+            journal.rollback()
         raise
-    if distributed.is_main():
-        _record_run(run_dir, cfg, overrides, ran)
+    except BaseException:
+        if journal is not None:
+            journal.keep()
+        raise
+    if journal is not None:
+        _record_run(run_dir, cfg, recorded, ran)
+        journal.keep()
 
 
-def _record_run(run_dir: Path, cfg: DictConfig, overrides: list[str] | None, ran: set[str]) -> None:
+def _record_run(run_dir: Path, cfg: DictConfig, recorded: list[str], ran: set[str]) -> None:
     """config.json always; overrides.json for a new run, and whenever the command (re)ran a stage
     the run's model is trained from (TRAINED_STAGES), so that later verbs on the folder compose
     what it was last trained with (e.g. `train run_dir=R model=pop` after `prepare run_dir=R`)."""
     with resources.as_one_line(run_dir):
         artifacts.write_json(run_dir / "config.json", OmegaConf.to_container(cfg, resolve=True))
         saved = run_dir / OVERRIDES_FILE
-        if overrides is not None and (ran & set(TRAINED_STAGES) or not saved.exists()):
-            artifacts.write_json(saved, [o for o in overrides if not o.startswith("run_dir=")])
+        if ran & set(preflight.TRAINED_STAGES) or not saved.exists():
+            artifacts.write_json(saved, recorded)
 
 
-def _run_stage(stage: Any, ctx: StageContext, force: bool) -> bool:
-    """Run `stage` unless its manifest says it is up to date; returns whether it ran."""
+def _run_stage(stage: Any, ctx: StageContext, force: bool, journal: RunJournal | None) -> bool:
+    """Run `stage` unless its manifest says it is up to date; returns whether it ran. The folder it
+    replaces is set aside in `journal` until the command ends."""
     name = stage.NAME
     out = ctx.run_dir / name
     cfg_hash = artifacts.config_hash(stage.config_sections(ctx.cfg))
@@ -264,9 +243,10 @@ def _run_stage(stage: Any, ctx: StageContext, force: bool) -> bool:
             figures = stage.run(ctx, folder.path)
             manifest = artifacts.new_manifest(name, int(ctx.cfg.seed), cfg_hash, inputs)
             manifest["figures"] = figures
-            manifest["config"] = _resolved_sections(stage, ctx.cfg)
+            manifest["config"] = preflight.resolved_sections(stage, ctx.cfg)
             manifest["duration_s"] = round(time.perf_counter() - started, 3)
-            if distributed.is_main():
+            if journal is not None:  # rank 0
+                journal.move_aside(out)
                 folder.commit(manifest)
             else:  # a data-parallel stage's other ranks: rank 0's folder is the stage's
                 folder.discard()

@@ -25,6 +25,9 @@ def print_dataset_stats(stats: dict[str, Any]) -> None:
         ("items without text", f"{stats.get('items_without_text', 0):,}"),
         ("cold test targets", f"{stats.get('cold_test_targets', 0):,}"),
     ]
+    for name, step in stats.get("filtered", {}).items():  # what each filter removed (data/filter_report.py)
+        if step["events_removed"] and name != "duplicates":
+            rows.append((f"removed by {step['by'].split(' (')[0]}", " / ".join(f"{step[f'{what}_removed']:,} {what}" for what in ("users", "items", "events"))))
     for name, value in rows:
         table.add_row(name, value)
     console.print(table)

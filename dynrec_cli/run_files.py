@@ -64,7 +64,9 @@ STORE = Obj({
     "store_version": int, "generation": int, "run": MapOf(str), "files": HASHES, "captures": MapOf(dict),
     "in_progress": (str, type(None)), "captures_run": int,
     "segments": ListOf(Text(r"events/seg-\d+\.parquet", "events/seg-<N>.parquet")),
-})
+}, {"journal_seq": int})
+JOURNAL_ENTRY = Obj({"seq": int, "events": ListOf(list)})  # a line of <store>/journal/*.jsonl
+TOMBSTONES = Obj({"salt": str, "users": ListOf(str)})  # DIR/forgotten.json
 JOB_CONFIG = Obj({"trainer": Obj({"objective": str})}, {"eval": dict})
 RESUME_STATE = Obj({"epoch": int, "since_best": int, "has_best": bool, "result": dict, "optim_plain": dict,
                     "param_groups": list, "python_rng": list, "numpy_rng": list})

@@ -100,11 +100,16 @@ def show(name: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "...'"
 
 
+def _match(name: Any, family: Family, key: str) -> None:
+    """Refused naming `key` unless `family` holds `name`, as text (nothing is imported)."""
+    if not isinstance(name, str) or not family.matches(name):
+        raise Refused(key.removesuffix("._target_"), f"{key}={show(name)} is not {family.what} (allowed: {family.hint()})")
+
+
 def resolve(name: Any, family: Family, key: str) -> type:
     """The class `name` stands for, when `family` allows it; Refused naming `key` otherwise."""
     path = key.removesuffix("._target_")
-    if not isinstance(name, str) or not family.matches(name):
-        raise Refused(path, f"{key}={show(name)} is not {family.what} (allowed: {family.hint()})")
+    _match(name, family, key)
     module_name, _, attr = name.rpartition(".")
     base_module, _, base_name = family.base.partition(":")
     try:  # the text matched the family, so only the family's own modules are imported here
@@ -117,13 +122,17 @@ def resolve(name: Any, family: Family, key: str) -> type:
     return found
 
 
-def resolve_at(place: str, name: Any) -> type:
-    """The class a `_target_` at `place` (a config path) names; Refused if nothing may be built there."""
+def _family_at(place: str, name: Any) -> Family:
     family = PLACES.get(place)
     if family is None:
         raise Refused(place, f"{place}._target_={show(name)}: dynrec builds nothing at {place} "
                              f"(a _target_ may stand only at {', '.join(PLACES)})")
-    return resolve(name, family, f"{place}._target_")
+    return family
+
+
+def resolve_at(place: str, name: Any) -> type:
+    """The class a `_target_` at `place` (a config path) names; Refused if nothing may be built there."""
+    return resolve(name, _family_at(place, name), f"{place}._target_")
 
 
 def instantiate(node: DictConfig, place: str) -> Any:
@@ -135,18 +144,20 @@ def instantiate(node: DictConfig, place: str) -> Any:
     return hydra_instantiate(node, _target_=resolve_at(place, node.get("_target_")))
 
 
-def check_tree(cfg: DictConfig, root: str = "") -> None:
+def check_tree(cfg: DictConfig, root: str = "", load: bool = True) -> None:
     """Refuse the first name under `cfg` (nested nodes and lists included, interpolations
-    resolved; the `hydra` node too, where present) that the allowlist does not hold."""
+    resolved; the `hydra` node too, where present) that the allowlist does not hold. `load`: also
+    import each `_target_` class and check what it is (False: names as text only, nothing imported,
+    so that a config is checked before torch is)."""
     for path, node in _mappings(cfg, root):
         if "_target_" in node:
-            _check_target(path, node)
+            _check_target(path, node, load)
         if path.startswith(LOGGING):
             _check_logging(path, node)
     _check_names(cfg, root)
 
 
-def _check_target(path: str, node: Any) -> None:
+def _check_target(path: str, node: Any, load: bool = True) -> None:
     try:
         name = node["_target_"]
     except OmegaConfBaseException:
@@ -154,7 +165,10 @@ def _check_target(path: str, node: Any) -> None:
     family = PLACES.get(path)
     if name is None and family is not None and family.nullable:
         return
-    resolve_at(path, name)
+    if load:
+        resolve_at(path, name)
+    else:
+        _match(name, _family_at(path, name), f"{path}._target_")
     if "_args_" in node:
         raise Refused(path, f"{path}._args_: dynrec passes arguments by name only (drop _args_)")
     if family is OPTIMIZERS and node.get("_partial_") is not True:

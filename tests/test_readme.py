@@ -52,3 +52,27 @@ def test_make_help_lines_up_every_target() -> None:
     lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in shown.splitlines() if line.strip()]
     starts = {len(line) - len(line.split(maxsplit=1)[1]) for line in lines}
     assert len(lines) >= 8 and len(starts) == 1, lines
+
+
+def api_example() -> str:
+    """The ```python block of the README's "Python API" section."""
+    section = README.split("\n## Python API\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    assert len(blocks) == 1
+    return blocks[0]
+
+
+@pytest.mark.slow
+def test_python_api_example_runs(tmp_path) -> None:
+    """The README's API example, as a user runs it: a script in a folder of their own."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "example.py").write_text(api_example())
+    done = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (tmp_path / "runs" / "api" / "metrics.json").exists()
+    assert "user_id" in done.stdout and "title" in done.stdout  # the recommendation table was printed
+    assert "['test/ndcg@10 = " in done.stdout and "< 0.5']" in done.stdout  # the gate failed and said why

@@ -1,4 +1,7 @@
-"""Cut the redistributable MovieLens sample in `ml-latest-small/` from the full ml-latest-small.
+"""Cut the redistributable MovieLens sample from the full ml-latest-small.
+
+The sample is package data (`dynrec_cli/data/samples/ml-latest-small/`, shipped in the wheel:
+`data=sample`); `data/samples/ml-latest-small` links to it.
 
 Run from the repository root:
 
@@ -19,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 N_USERS, MIN_RATINGS, MAX_RATINGS, SEED = 300, 20, 400, 7
-OUT = Path(__file__).resolve().parent / "ml-latest-small"
+OUT = Path(__file__).resolve().parents[2] / "dynrec_cli" / "data" / "samples" / "ml-latest-small"
 
 README = """# MovieLens ml-latest-small: a 300-user sample
 

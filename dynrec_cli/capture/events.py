@@ -9,13 +9,9 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
+from dynrec_cli.capture.columns import SAME_COLUMNS
 from dynrec_cli.data.types import ITEM, ROW, TIME, USER
-from dynrec_cli.errors import ConfigError
-
-# capture reads the run's data.columns (changing them would retrain the run); capture.columns.<role> renames one for the file
-SAME_COLUMNS = ("a capture file needs the columns of the log the run was trained on; where its names differ, "
-                "map them with capture.columns.<role>=<column in the file>, e.g. capture.columns.item=movie")
-
+from dynrec_cli.errors import DataError
 
 @dataclass
 class NewEvents:
@@ -41,27 +37,6 @@ class NewEvents:
         """The events from position `start` on (those a resumed capture still has to apply)."""
         return NewEvents(self.path, self.users[start:], self.items[start:], self.item_ids[start:], self.times[start:],
                          self.rows[start:], self.has_time)
-
-
-def capture_columns(data: DictConfig, renamed: DictConfig | None) -> dict[str, str | None]:
-    """The capture file's column of each role: capture.columns.<role>, else the run's data.columns.<role>.
-
-    Raises:
-        ConfigError: a role the run was trained without (data.columns.<role> null and no filter
-            on it): nothing would read it.
-    """
-    columns = OmegaConf.to_container(data.columns)
-    # presets (MovieLens, RecBole) read ratings and events without data.columns: a filter on them
-    # (data.min_rating, data.events) is what says the run was trained with that role
-    filtered = {"rating": data.min_rating is not None, "event": bool(data.events)}
-    for role, column in (OmegaConf.to_container(renamed) if renamed is not None else {}).items():
-        if column is None:
-            continue
-        if columns.get(role) is None and not filtered.get(role, False):
-            raise ConfigError(f"capture.columns.{role}={column}: the run was trained without a {role} column "
-                              f"(data.columns.{role} is null), so a capture file's {role} is never read; drop it")
-        columns[role] = str(column)
-    return columns
 
 
 def read_events(path: Path, data: DictConfig, item_ids: pd.Series, columns: dict[str, str | None] | None = None) -> NewEvents:
@@ -93,3 +68,18 @@ def read_events(path: Path, data: DictConfig, item_ids: pd.Series, columns: dict
         Path(path), events[USER].to_numpy().astype(str), index.astype(np.int64) + 1, events[ITEM].to_numpy().astype(str),
         events[TIME].to_numpy(np.int64), events[ROW].to_numpy(np.int64), raw.has_time,
     )
+
+
+def item_indices(known: pd.Index, ids: np.ndarray, rows: np.ndarray, path: Path, column: str, fix: str) -> np.ndarray:
+    """Store item index (1..n) of each id; `known` holds the store's item ids in index order.
+
+    Raises:
+        DataError: at the first id the store does not know (its row and column, and `fix`).
+    """
+    index = known.get_indexer(ids)
+    unknown = index < 0
+    if unknown.any():
+        first = int(np.argmax(unknown))
+        raise DataError(path, f"item '{ids[first]}' is not in the run's catalogue and has no text",
+                        row=int(rows[first]), column=column, fix=fix)
+    return index.astype(np.int64) + 1

@@ -18,11 +18,14 @@ import torch
 from omegaconf import DictConfig
 
 from dynrec_cli import artifacts
+from dynrec_cli.capture import journal
 from dynrec_cli.capture import store as stores
 from dynrec_cli.capture.apply import Encoder, Timing, probe_latency, run_chunks
-from dynrec_cli.capture.events import NewEvents, capture_columns, read_events
+from dynrec_cli.capture.columns import capture_columns
+from dynrec_cli.capture.events import NewEvents, read_events
+from dynrec_cli.capture.lock import store_lock
 from dynrec_cli.data.clock import iso, positions
-from dynrec_cli.errors import DataError
+from dynrec_cli.errors import ArtifactError, DataError
 from dynrec_cli.stages.base import StageContext, upstream_fingerprint
 
 log = logging.getLogger(__name__)
@@ -49,7 +52,17 @@ def capture_updates(ctx: StageContext) -> None:
         torch.set_num_threads(int(ctx.cfg.trainer.threads))
     device = resolve_device(ctx.cfg.trainer.device)
     model = load_model(ctx.stage_dir("finetune")).to(device)
-    store = stores.open_store(store_folder(ctx), identity(ctx)) or _seed(ctx, model, device)
+    with store_lock(store_folder(ctx), "dynrec capture"):
+        store = stores.open_store(store_folder(ctx), identity(ctx)) or seed_store(ctx, model, device)
+        _update(ctx, store, model, device)
+
+
+def _update(ctx: StageContext, store: stores.InterestStore, model: torch.nn.Module, device: torch.device) -> None:
+    cfg = ctx.cfg.capture
+    waiting = journal.pending(store.folder, store.meta)
+    if waiting:  # applying a file first would put it before events acknowledged earlier
+        raise ArtifactError(f"{store.folder / journal.FOLDER}: {waiting} events acknowledged by dynrec serve are not in the store yet; "
+                            "start dynrec serve on this run once (it applies them as it starts), then capture")
     new_items = _new_items(ctx, store, model, device) if cfg["items"] else None
     known = store.items["item_id"] if new_items is None else pd.concat([store.items["item_id"], new_items[0]["item_id"]])
     columns = capture_columns(ctx.cfg.data, cfg.columns)
@@ -75,7 +88,7 @@ def capture_updates(ctx: StageContext) -> None:
 
 
 @torch.no_grad()
-def _seed(ctx: StageContext, model: torch.nn.Module, device: torch.device) -> stores.InterestStore:
+def seed_store(ctx: StageContext, model: torch.nn.Module, device: torch.device) -> stores.InterestStore:
     """A store holding each user's window of their whole prepared history (what `capture` computes)."""
     from dynrec_cli.data.sequences import last_window, split_views
 
@@ -118,11 +131,11 @@ def _plan(store: stores.InterestStore, events: NewEvents, cfg: DictConfig, time_
     if entry is None:
         entry = {"path": str(events.path), "rows": len(events), "applied": 0, "capture": int(store.meta["captures_run"]) + 1, "done": False}
     remaining = events.tail(int(entry["applied"]))
-    _check_order(store, remaining, cfg.late_events, time_column)
+    check_order(store, remaining, cfg.late_events, time_column)
     return digest, entry, remaining
 
 
-def _check_order(store: stores.InterestStore, events: NewEvents, late: str, time_column: str) -> None:
+def check_order(store: stores.InterestStore, events: NewEvents, late: str, time_column: str) -> None:
     """Events older than the user's latest stored event are an error (or skipped: capture.late_events=skip)."""
     known = store.user_index(events.users)
     last = np.where(known >= 0, store.state.last_times()[np.maximum(known, 0)], stores.NO_TIME)
@@ -141,17 +154,8 @@ def _apply(ctx: StageContext, store: stores.InterestStore, model: torch.nn.Modul
         meta.update(in_progress=digest, captures_run=entry["capture"])
         meta["captures"][digest] = entry
         store.start, store.touched = store.state.vectors.clone(), np.zeros(0, np.int64)
-    known = events.items > 0  # capture.unknown_items=skip: the others are counted, not applied
-    fresh = pd.unique(events.users[(store.user_index(events.users) < 0) & known])  # a user with only those is not added
-    store.add_users(fresh)
-    users = np.maximum(store.user_index(events.users), 0).astype(np.int64)
-    if events.has_time:
-        times = events.times
-    else:  # positions count the applied events only
-        times = np.zeros(len(users), np.int64)
-        times[known] = _positions(store, users[known])
-    late = times < store.state.last_times()[users] if events.has_time else np.zeros(len(users), bool)
-    keep = known & ~late
+    users, times, keep = place_events(store, events)
+    known = events.items > 0  # the others: capture.unknown_items=skip
     encoder = Encoder(model, store.item_vectors.to(device), device, int(ctx.cfg.eval.user_chunk))
     timing = Timing()
     if cfg.mode == "batched" and int(cfg.latency_probe) > 0:
@@ -164,7 +168,7 @@ def _apply(ctx: StageContext, store: stores.InterestStore, model: torch.nn.Modul
                                 "drift": drift[applied], "row": events.rows[part][applied], "capture": entry["capture"]})
         store.touched = np.union1d(store.touched, segment["user_idx"].to_numpy())
         entry["applied"] += part.stop - part.start
-        entry["skipped"] = int(entry.get("skipped", 0)) + int((late[part] & known[part]).sum())
+        entry["skipped"] = int(entry.get("skipped", 0)) + int((~keep[part] & known[part]).sum())  # late
         entry["skipped_unknown"] = int(entry.get("skipped_unknown", 0)) + int((~known[part]).sum())
         stores.commit(store, segment)
 
@@ -178,6 +182,23 @@ def _apply(ctx: StageContext, store: stores.InterestStore, model: torch.nn.Modul
     entry["done"] = True
     meta["in_progress"], store.start = None, None
     stores.commit(store)
+
+
+def place_events(store: stores.InterestStore, events: NewEvents) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each event's store user index (new users added, empty), its time, and whether it is
+    applied (False: an item the store does not know, capture.unknown_items=skip; or older than
+    its user's latest stored event, capture.late_events=skip)."""
+    known = events.items > 0  # the others are counted, not applied
+    fresh = pd.unique(events.users[(store.user_index(events.users) < 0) & known])  # a user with only those is not added
+    store.add_users(fresh)
+    users = np.maximum(store.user_index(events.users), 0).astype(np.int64)
+    if events.has_time:
+        times = events.times
+    else:  # positions count the applied events only
+        times = np.zeros(len(users), np.int64)
+        times[known] = _positions(store, users[known])
+    late = times < store.state.last_times()[users] if events.has_time else np.zeros(len(users), bool)
+    return users, times, known & ~late
 
 
 def _positions(store: stores.InterestStore, users: np.ndarray) -> np.ndarray:

@@ -28,12 +28,17 @@ import pandas as pd
 import torch
 
 from dynrec_cli import artifacts, run_files
+from dynrec_cli.capture.lock import make_lock_file
 from dynrec_cli.errors import ArtifactError
 
 STORE_JSON, STATE, USERS, ITEMS, SEGMENTS = "store.json", "state.safetensors", "users.parquet", "items.parquet", "events"
 STORE_VERSION = 2  # 2: window_times in nanoseconds (1: seconds)
 STATE_TENSORS = ("window_items", "window_times", "users", "items", "touched")
 NO_TIME = np.iinfo(np.int64).min
+FEW = 32  # user_index: up to this many ids are looked up one by one
+# a forgotten user's row keeps its index (later rows and the prepared history stay aligned) under
+# this prefix + its tombstone digest: ids are stripped when read, so no real id starts with a space
+FORGOTTEN = " forgotten:"
 
 
 @dataclass
@@ -69,17 +74,30 @@ class InterestStore:
     item_vectors: torch.Tensor  # (n_items + 1, d), row 0 = padding
     touched: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     start: torch.Tensor | None = None  # vectors when the capture in progress began
+    _ids: pd.Index | None = field(default=None, repr=False)  # user_id -> position, rebuilt after users change
 
     def user_index(self, ids: np.ndarray) -> np.ndarray:
         """Store index of each user id, -1 for users the store does not know."""
-        return pd.Index(self.users["user_id"].astype(str)).get_indexer(ids)
+        if self._ids is None:  # built once per change of the users, not per call (a server looks users up per request)
+            self._ids = pd.Index(self.users["user_id"].astype(str))
+        if len(ids) <= FEW:  # a few ids (a request): hash look-ups, not an index built from the query
+            return np.array([self._ids.get_loc(u) if u in self._ids else -1 for u in ids], dtype=np.int64)
+        return self._ids.get_indexer(ids)
 
     def add_users(self, ids: np.ndarray) -> None:
         """Append new users (ids in first-seen order) with empty state."""
+        if not len(ids):
+            return
         start = len(self.users)
         rows = pd.DataFrame({"user_idx": np.arange(start, start + len(ids), dtype=np.int64), "user_id": ids.astype(str)})
         self.users = pd.concat([self.users, rows], ignore_index=True)
         self.state.grow(len(ids))
+        self._ids = None
+
+    def rename_user(self, index: int, new_id: str) -> None:
+        """Replace one user's id (forgetting a user keeps the row, so later indices stay valid)."""
+        self.users.loc[index, "user_id"] = new_id
+        self._ids = None
 
 
 def run_identity(run_dir: Path, data_fp: str, model_fp: str) -> dict[str, str]:
@@ -158,6 +176,7 @@ def commit(store: InterestStore, segment: pd.DataFrame | None = None) -> None:
         segment.to_parquet(store.folder / name, index=False)
         segments.append(name)
     files = {name: artifacts.file_hash(gen / name) for name in (STATE, USERS, ITEMS)}
+    make_lock_file(store.folder)  # from the first commit on, `dynrec serve` and the CLI take turns on it
     artifacts.write_json(store.folder / STORE_JSON, {**meta, "generation": number, "files": files, "segments": segments})
     meta.update(generation=number, files=files, segments=segments)
     _remove_unnamed(store)

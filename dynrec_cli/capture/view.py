@@ -3,17 +3,20 @@ and items (new ones included), and the prepared history extended by the captured
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
 
+from dynrec_cli.capture import journal
 from dynrec_cli.capture import store as stores
 from dynrec_cli.data.types import TEST, PreparedData
 from dynrec_cli.errors import ConfigError
 from dynrec_cli.stages.base import StageContext
 
+log = logging.getLogger(__name__)
 CAPTURED = "captured"
 
 
@@ -27,12 +30,22 @@ class StoreView:
 
 def store_view(ctx: StageContext) -> StoreView | None:
     """The run's interest store as rank input, or None when no capture has made one."""
+    from dynrec_cli.capture.lock import store_lock
     from dynrec_cli.capture.run import identity, store_folder
 
-    store = stores.open_store(store_folder(ctx), identity(ctx))
-    if store is None:
-        return None
-    prepared = ctx.prepared()
+    with store_lock(store_folder(ctx), "dynrec rank", shared=True):  # a server commits while it runs: refused then
+        store = stores.open_store(store_folder(ctx), identity(ctx))
+        if store is None:
+            return None
+        waiting = journal.pending(store.folder, store.meta)
+        if waiting:
+            log.warning("%s: %d events acknowledged by dynrec serve are not in the store yet (a restart of dynrec serve applies them)",
+                        store.folder / journal.FOLDER, waiting)
+        return view_of(store, ctx.prepared())
+
+
+def view_of(store: stores.InterestStore, prepared: PreparedData) -> StoreView:
+    """Rank's input from an open store: the prepared history followed by the captured events."""
     captured = stores.read_segments(store)[["user_idx", "item_idx", "time"]].assign(split=TEST)
     events = pd.concat([prepared.events, captured.astype(prepared.events.dtypes.to_dict())], ignore_index=True)
     events = events.iloc[np.argsort(events["user_idx"].to_numpy(), kind="stable")].reset_index(drop=True)

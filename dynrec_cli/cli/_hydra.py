@@ -12,15 +12,17 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from dynrec_cli.data.samples import register_resolver
 from dynrec_cli.errors import ConfigError, DynrecError
 
+register_resolver()  # data=sample's `${dynrec.sample:...}`, before any config is composed
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 # config groups that live in a team's own folder (the repo's configs/), not in the package
 USER_GROUPS = {
     "experiment": "the repo's are in configs/experiment: dynrec train --config-dir configs +experiment=NAME",
     "sweep": "the repo's are in configs/sweep: dynrec train -m --config-dir configs +experiment=NAME +sweep=NAME",
 }
-VERBS = ("train", "prepare", "pretrain", "finetune", "capture", "rank", "evaluate")
+VERBS = ("train", "prepare", "pretrain", "finetune", "capture", "rank", "evaluate", "serve", "forget")
 
 
 def _search_path(config_dir: Path | None) -> list[str]:
@@ -49,7 +51,10 @@ def compose_config(verb: str, overrides: list[str], config_dir: Path | None = No
         raise ConfigError(_explain(verb, overrides, config_dir, exc)) from None
     except yaml.YAMLError as exc:  # a --config-dir file that is not YAML: the message names it, line and column
         raise ConfigError(f"not valid YAML: {' '.join(str(exc).split())}") from None
-    targets.check_tree(cfg)  # every name it would build, Hydra's sweep machinery included
+    # every name it would build, as text (validate_config imports the job's classes, after the
+    # values: a config error is answered before torch); Hydra's sweep plugins imported and checked now
+    targets.check_tree(cfg, load=False)
+    targets.check_tree(cfg.hydra, "hydra")
     with open_dict(cfg):
         del cfg["hydra"]  # as compose() leaves it without return_hydra_config
     _refuse_added_typos(verb, overrides, config_dir)
@@ -231,6 +236,39 @@ def _place(hydra_cfg: DictConfig, cfg: DictConfig) -> None:
 
 def group_sources(verb: str, overrides: list[str], config_dir: Path | None) -> list[str]:
     """'group/option  file' for each config the defaults list loaded, in load order."""
+    return [f"{path:<24} {origin}" for path, _, origin in _loaded_configs(verb, overrides, config_dir)]
+
+
+def config_dir_keys(verb: str, overrides: list[str], config_dir: Path) -> dict[str, Path]:
+    """Dotted key -> the --config-dir file that sets it, for every config loaded from config_dir."""
+    keys: dict[str, Path] = {}
+    for _, package, origin in _loaded_configs(verb, overrides, config_dir):
+        if origin.parent != config_dir and config_dir not in origin.parents:
+            continue
+        content = OmegaConf.load(origin)
+        if not isinstance(content, DictConfig):
+            continue
+        prefix = package.removeprefix("_global_").strip(".")
+        for key in content.keys():
+            if key not in ("defaults", "hydra"):  # the file's own defaults list and Hydra's settings
+                child = content._get_node(key)
+                dotted = f"{prefix}.{key}" if prefix else str(key)
+                keys.update(dict.fromkeys(_leaves(child, dotted) if isinstance(child, DictConfig) else [dotted], origin))
+    return keys
+
+
+def _leaves(node: DictConfig, prefix: str) -> list[str]:
+    """The dotted keys of every value under `node` (a list is one value)."""
+    out = []
+    for key in node.keys():
+        dotted = f"{prefix}.{key}"
+        child = node._get_node(key)
+        out += _leaves(child, dotted) if isinstance(child, DictConfig) else [dotted]
+    return out
+
+
+def _loaded_configs(verb: str, overrides: list[str], config_dir: Path | None) -> list[tuple[str, str, Path]]:
+    """(group/option, package, file) for each config the defaults list loaded, in load order."""
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
@@ -238,14 +276,14 @@ def group_sources(verb: str, overrides: list[str], config_dir: Path | None) -> l
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         loader = GlobalHydra.instance().config_loader()
         defaults = loader.compute_defaults_list(config_name=verb, overrides=everything, run_mode=_run_mode())
-    lines = []
+    loaded = []
     for node in defaults.defaults:
         if node.config_path is None or node.config_path.startswith(("hydra/", "_dummy")) or node.package.startswith("hydra"):
             continue
         mine = config_dir is not None and (config_dir / f"{node.config_path}.yaml").exists()
         origin = config_dir / f"{node.config_path}.yaml" if mine else CONF_DIR / f"{node.config_path}.yaml"
-        lines.append(f"{node.config_path:<24} {origin}")
-    return lines
+        loaded.append((node.config_path, node.package, origin))
+    return loaded
 
 
 def _run_mode():  # noqa: ANN202 - Hydra's enum

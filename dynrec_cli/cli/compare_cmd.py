@@ -1,15 +1,13 @@
-"""`dynrec compare` and the `--baseline` gate of `dynrec evaluate`: dispatch and printing only."""
+"""`dynrec compare`, and the table of `dynrec evaluate --baseline`: dispatch and printing only."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import typer
-from rich.markup import escape
 from rich.table import Table
 
 from dynrec_cli.cli import _hydra
-from dynrec_cli.cli.verbs import console, setup_logging
+from dynrec_cli.cli.verbs import console, fail, setup_logging
 from dynrec_cli.errors import ConfigError, DynrecError
 
 
@@ -54,8 +52,7 @@ def run_compare(args: list[str], out: Path | None, allow_different_splits: bool)
             raise ConfigError(f"eval.compare: resamples={resamples} must be >= 1 and confidence={confidence} in (0, 1)")
         long = compare_runs(runs, allow_different_splits, resamples, confidence, seed)
     except DynrecError as exc:
-        console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        raise fail(exc) from None
     names = run_labels(runs)
     show = [str(m) for m in as_list(cfg.show)]
     note = (
@@ -70,14 +67,3 @@ def run_compare(args: list[str], out: Path | None, allow_different_splits: bool)
     console.print(note, highlight=False)
     csv_path, md_path = write_outputs(long, out or Path.cwd(), wide_table(long, shown_keys(long, show, segments=True), paths, resamples, names), note)
     console.print(f"wrote {md_path} and {csv_path} (every split, segment and metric)", highlight=False)
-
-
-def gate_against_baseline(run_dir: Path, baseline: Path, max_drop: list[str], cfg) -> list[str]:  # noqa: ANN001 - eval.compare node
-    """Print the gated keys' comparison with the baseline; return the failed gates' lines."""
-    from dynrec_cli.evaluation.compare import wide_table
-    from dynrec_cli.evaluation.gates import baseline_gate, parse_max_drops
-
-    resamples = int(cfg.resamples)
-    long, keys, failed = baseline_gate(run_dir, baseline, parse_max_drops(max_drop), resamples, float(cfg.confidence), int(cfg.seed))
-    print_table(wide_table(long, keys, [str(baseline), str(run_dir)], resamples, ["baseline", "this run"]), f"against baseline {baseline}")
-    return failed

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from omegaconf import DictConfig
+
 from dynrec_cli.cli import _hydra
 from dynrec_cli.errors import ConfigError
 
@@ -35,10 +37,10 @@ def refuse_sweeping_a_trained_run(verb: str, overrides: list[str]) -> None:
     train; Hydra's jobs would each get a folder of their own (DIR/<n>) and train a new model
     there, so such a sweep is refused with the way to vary the evaluation settings instead."""
     from dynrec_cli.pipeline import NEEDS_TRAINED_RUN
+    from dynrec_cli.run_overrides import given_run_dir
 
-    run_dirs = [o.split("=", 1)[1] for o in overrides if o.startswith("run_dir=")]
-    if verb in NEEDS_TRAINED_RUN and run_dirs:
-        run_dir = run_dirs[-1]
+    run_dir = given_run_dir(overrides)
+    if verb in NEEDS_TRAINED_RUN and run_dir is not None:
         raise ConfigError(
             f"dynrec {verb} -m run_dir={run_dir}: {verb} reads the one trained run there and never trains, so it does "
             f"not sweep; run it once per value instead (dynrec {verb} run_dir={run_dir} KEY=V1, then KEY=V2: each "
@@ -49,20 +51,25 @@ def refuse_sweeping_a_trained_run(verb: str, overrides: list[str]) -> None:
 
 def validate_sweep(verb: str, overrides: list[str], config_dir: Path | None) -> None:
     """Compose the first job, then each other value of every swept key once; ConfigError on the
-    first failure. The grid of a sweep file (`hydra.sweeper.params`, e.g. `+sweep=adapters_seeds`)
-    is checked as well, less the keys the command line gives (they replace the file's lines)."""
+    first failure, or on a key that none of those jobs reads (config_unused.py). The grid of a sweep
+    file (`hydra.sweeper.params`, e.g. `+sweep=adapters_seeds`) is checked as well, less the keys
+    the command line gives (they replace the file's lines)."""
+    from dynrec_cli.config_unused import refuse_unused, unused_keys
+
     choices = _choices(overrides, "sweep overrides")
     first = [values[0] for values in choices]
-    _compose(verb, first, config_dir)
+    _compose(verb, first, config_dir)  # a typo or a missing plugin: refused before the sweep file's grid is read
     given = {values[0].split("=", 1)[0].lstrip("+~") for values in choices}
     params = _hydra.sweeper_params(verb, first, config_dir)
     extra = _choices([f"{key}={value}" for key, value in params.items() if key not in given], "hydra.sweeper.params")
     choices, first = choices + extra, first + [values[0] for values in extra]
-    if extra:
-        _compose(verb, first, config_dir)
-    for i, values in enumerate(choices):
-        for value in values[1:]:
-            _compose(verb, first[:i] + [value] + first[i + 1 :], config_dir)
+    jobs = [first] + [first[:i] + [value] + first[i + 1 :] for i, values in enumerate(choices) for value in values[1:]]
+    unused: set[str] | None = None
+    for job in jobs:
+        found = unused_keys(_compose(verb, job, config_dir), verb, job, config_dir)
+        unused = found if unused is None else unused & found
+    if unused:  # read by no job: refused as in a single run
+        refuse_unused(_compose(verb, first, config_dir), verb, first, config_dir, only=unused)
 
 
 def _choices(overrides: list[str], where: str) -> list[list[str]]:
@@ -74,7 +81,9 @@ def _choices(overrides: list[str], where: str) -> list[list[str]]:
         raise ConfigError(f"{where}: {' '.join(str(exc).split())}") from None
 
 
-def _compose(verb: str, overrides: list[str], config_dir: Path | None) -> None:
+def _compose(verb: str, overrides: list[str], config_dir: Path | None) -> DictConfig:
     from dynrec_cli.config_checks import validate_config
 
-    validate_config(_hydra.compose_config(verb, overrides, config_dir))  # ranges too, not only key names
+    cfg = _hydra.compose_config(verb, overrides, config_dir)
+    validate_config(cfg)  # ranges too, not only key names
+    return cfg

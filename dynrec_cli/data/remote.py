@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
@@ -127,16 +128,36 @@ def _copy(fs: object, source: str, target: Path, url: str, copies: Copies) -> No
 
 @contextlib.contextmanager
 def named_as_urls(copies: Copies) -> Iterator[None]:
-    """Errors about a local copy name its URL instead (the file a user gave)."""
+    """Errors and warnings about a local copy name its URL instead (the file a user gave)."""
+
+    def as_url(text: str) -> str:
+        for url, local in copies.local.items():
+            text = text.replace(str(local), url.rstrip("/"))
+        return text
+
+    renamer = _Renamer(as_url)
+    handlers = list(logging.getLogger().handlers)
+    for handler in handlers:
+        handler.addFilter(renamer)
     try:
         yield
     except DynrecError as exc:
-        def as_url(text: str) -> str:
-            for url, local in copies.local.items():
-                text = text.replace(str(local), url.rstrip("/"))
-            return text
-
         exc.args = (as_url(str(exc)),)
         if isinstance(exc, DataError):
             exc.path = as_url(exc.path)
         raise
+    finally:
+        for handler in handlers:
+            handler.removeFilter(renamer)
+
+
+class _Renamer(logging.Filter):
+    """Rewrites each log record's message (a warning about a local copy names its URL)."""
+
+    def __init__(self, rename: Callable[[str], str]) -> None:
+        super().__init__()
+        self.rename = rename
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = self.rename(record.getMessage()), None
+        return True

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from string import Formatter
 
 import numpy as np
 import pandas as pd
 
+from dynrec_cli.data.templates import template_fields
 from dynrec_cli.errors import ConfigError, DataError
 
 # Columns that identify an item rather than describe it.
@@ -60,23 +60,6 @@ def build_item_text(
         "mean_chars": float(lengths.mean()) if len(text) else 0.0,
     }
     return text, stats
-
-
-def template_fields(template: str) -> list[str]:
-    """The columns a `data.text_template` names, in order.
-
-    Raises:
-        ConfigError: the template is not valid `str.format` syntax, or has a positional field.
-    """
-    try:
-        names = [name for _, name, _, _ in Formatter().parse(template) if name is not None]
-    except ValueError as err:
-        raise ConfigError(f"data.text_template={template!r}: not a valid template ({err}); "
-                          "write fields as {title}, and a literal brace as {{ or }}") from None
-    if any(name == "" or name.isdigit() for name in names):
-        raise ConfigError(f"item-text template {template!r} must name its fields, e.g. {{title}}")
-    # "{a.b}" / "{a[0]}" address a part of field a.
-    return list(dict.fromkeys(name.split(".")[0].split("[")[0] for name in names))
 
 
 def _format(template: str, row: dict[str, str], items: pd.DataFrame, position: int,

@@ -9,20 +9,16 @@ figure (`KEY=5%`).
 from __future__ import annotations
 
 import difflib
-import re
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from dynrec_cli.errors import ConfigError
+from dynrec_cli.evaluation.gate_keys import BOUNDED, KEY as _KEY
 from dynrec_cli.evaluation.metrics import METRICS
 from dynrec_cli.evaluation.report import BEYOND
-
-# SPLIT[/SEGMENT]/NAME@K or SPLIT[/SEGMENT]/users, as metrics.json spells them (eval.protocol=replay
-# adds replay/… and frozen/…, counted in events)
-BOUNDED = (*METRICS, "coverage", "gini")  # metrics in [0, 1]: an absolute drop >= 1 never fails
-_KEY = re.compile(r"(valid|test|replay|frozen)(/[a-z][a-z0-9_]*)?/(?:(?P<name>[a-z]+)@(?P<k>\d+)|users|events)")
 
 
 def check_metric_keys(option: str, keys: list[str], ks: list[int]) -> None:
@@ -84,6 +80,10 @@ def parse_max_drops(items: list[str]) -> list[MaxDrop]:
             sep = ""
         if not sep or not key or amount < 0:
             raise ConfigError(f"--max-drop {item}: expected KEY=PERCENT% or KEY=NUMBER >= 0, e.g. test/ndcg@10=5%")
+        if not math.isfinite(amount) or (relative and amount >= 100):
+            why = "is not a finite number" if not math.isfinite(amount) else "is 100% or more, a drop below 0 that no figure makes"
+            raise ConfigError(f"--max-drop {item}: the allowed drop {why}, so the gate could never fail; "
+                              "e.g. test/ndcg@10=5%")
         match = _KEY.fullmatch(key)
         if not relative and amount >= 1 and match is not None and match["name"] in BOUNDED:
             raise ConfigError(f"--max-drop {item}: {match['name']} lies in [0, 1], so an absolute drop of {value} can never "

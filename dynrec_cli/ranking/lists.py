@@ -77,7 +77,7 @@ def _explanations(history: UserSequences, users: np.ndarray, items: Tensor, item
     return torch.cat(parts) if parts else torch.zeros(0, items.shape[1], int(cfg.explain_items), dtype=torch.long)
 
 
-def _titles(prepared: PreparedData) -> np.ndarray:
+def item_titles(prepared: PreparedData) -> np.ndarray:
     """Item index → title (or the item text where the catalogue has no title); index 0 = ''."""
     column = "title" if "title" in prepared.items.columns else "text"
     return np.concatenate([[""], prepared.items[column].fillna("").astype(str).to_numpy()])
@@ -92,7 +92,7 @@ def _table(prepared: PreparedData, users: np.ndarray, scores: Tensor, items: Ten
         "rank": np.tile(np.arange(1, k + 1), len(users)),
         "item_id": item_ids[item_idx],
         "score": scores.numpy().reshape(-1),
-        "title": _titles(prepared)[item_idx],
+        "title": item_titles(prepared)[item_idx],
     })
 
 
@@ -100,13 +100,13 @@ def _with_explanations(table: pd.DataFrame, prepared: PreparedData, drivers: Ten
     """Adds `because_ids` ("id|id") and `because` ("because you watched X and Y")."""
     flat = drivers.numpy().reshape(-1, drivers.shape[2])  # one row per table row
     item_ids = np.concatenate([[""], prepared.items["item_id"].astype(str).to_numpy()])
-    titles = _titles(prepared)
+    titles = item_titles(prepared)
     ids = ["|".join(item_ids[d] for d in row if d) for row in flat]
-    texts = [_sentence([titles[d] for d in row if d]) for row in flat]
+    texts = [because_sentence([titles[d] for d in row if d]) for row in flat]
     return table.assign(because_ids=ids, because=texts)
 
 
-def _sentence(titles: list[str]) -> str:
+def because_sentence(titles: list[str]) -> str:
     if not titles:
         return ""
     named = titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " and " + titles[-1]

@@ -12,14 +12,15 @@ import pyarrow as pa
 from omegaconf import DictConfig, OmegaConf
 
 from dynrec_cli import artifacts
-from dynrec_cli.data import clean, remote, split
+from dynrec_cli.data import clean, forgotten, remote, split
 from dynrec_cli.data.dropped import DROPPED_FILE, DropLog, event_filter_reason
+from dynrec_cli.data.filter_report import FilterReport
 from dynrec_cli.data.readers import read_dataset
 from dynrec_cli.data.split_check import check_splits
 from dynrec_cli.data.stats import dataset_statistics
 from dynrec_cli.data.store import save_prepared
 from dynrec_cli.data.text import build_item_text
-from dynrec_cli.data.types import ITEM, PreparedData, RawData
+from dynrec_cli.data.types import ITEM, USER, PreparedData, RawData
 from dynrec_cli.errors import DataError
 from dynrec_cli.stages.base import Stage, StageContext
 
@@ -63,7 +64,7 @@ class PrepareStage(Stage):
         for key in DATA_FILES:
             if remote.is_url(ctx.cfg.data.get(key)):
                 hashes.update(copies.files_of(ctx.cfg.data[key]))
-        return hashes
+        return {**hashes, **forgotten.inputs(ctx.run_dir)}  # a user forgotten since: the next train prepares again
 
     def run(self, ctx: StageContext, out: Path) -> dict[str, Any]:
         data, local = ctx.cfg.data, _local(ctx)
@@ -83,6 +84,11 @@ class PrepareStage(Stage):
             # the reader's Arrow buffers are freed by now, but the Arrow allocator keeps their pages
             # (about 0.8 GiB on a 10M-event log) unless told: give them back before the pandas steps
             pa.default_memory_pool().release_unused()
+            gone = forgotten.is_forgotten(ctx.run_dir, raw.events[USER])
+            if gone.any():  # DELETE /users/{id} or dynrec forget: the user's events are never trained on again
+                log.info("[prepare] %d events of %d forgotten users left out (%s)", int(gone.sum()),
+                         raw.events.loc[gone, USER].nunique(), forgotten.TOMBSTONES)
+                raw.events = raw.events[~gone]
             prepared, figures, dropped = prepare(raw, data, int(ctx.cfg.seed))
         save_prepared(prepared, out)
         dropped.to_parquet(out / DROPPED_FILE, index=False)  # why capture cannot use an item (data/dropped.py)
@@ -98,17 +104,22 @@ class PrepareStage(Stage):
 def prepare(raw: RawData, data: DictConfig, seed: int) -> tuple[PreparedData, dict[str, Any], pd.DataFrame]:
     """Clean, filter, sort, split and index a raw data set; also returns the dropped items
     (item_id, reason: the filter that removed each)."""
-    drops = DropLog(raw.events)
+    report, drops = FilterReport(), DropLog(raw.events)
     events = clean.filter_events(raw.events, data.min_rating, data.events)
+    if data.min_rating is not None or data.events:
+        report.record("min_rating_events", "data.min_rating / data.events", raw.events, events)
     drops.step(events, event_filter_reason(data))
     _require_events(events, raw.events_path, "no event is left after data.min_rating / data.events filters",
                     fix=f"the log's event types: {clean.event_counts(raw.events)}" if data.events else None)
-    events, duplicates = clean.drop_duplicate_events(events)
+    deduplicated, duplicates = clean.drop_duplicate_events(events)
+    report.record("duplicates", "removing exact duplicate events", events, deduplicated)
     missing = []
     if raw.items is not None:
-        missing = clean.check_catalogue(events, raw.items, raw.items_path, bool(data.allow_missing_items), raw.events_path)
-    filtered, events = events, clean.kcore(events, int(data.min_user_interactions), int(data.min_item_interactions))
-    drops.kcore(filtered, events, int(data.min_user_interactions), int(data.min_item_interactions))
+        missing = clean.check_catalogue(deduplicated, raw.items, raw.items_path, bool(data.allow_missing_items), raw.events_path)
+    kcore = f"k-core (data.min_user_interactions={data.min_user_interactions}, data.min_item_interactions={data.min_item_interactions})"
+    events = clean.kcore(deduplicated, int(data.min_user_interactions), int(data.min_item_interactions))
+    report.record("kcore", kcore, deduplicated, events)
+    drops.kcore(deduplicated, events, int(data.min_user_interactions), int(data.min_item_interactions))
     _require_events(
         events,
         raw.events_path,
@@ -116,7 +127,10 @@ def prepare(raw: RawData, data: DictConfig, seed: int) -> tuple[PreparedData, di
         f"{data.min_item_interactions} events) removed every event",
         fix="lower data.min_user_interactions / data.min_item_interactions",
     )
-    events = clean.truncate_recent(clean.sort_events(events), data.max_seq_len)
+    sorted_events = clean.sort_events(events)
+    events = clean.truncate_recent(sorted_events, data.max_seq_len)
+    if data.max_seq_len is not None:
+        report.record("max_seq_len", f"data.max_seq_len={data.max_seq_len}", sorted_events, events)
     drops.step(events, f"data.max_seq_len={data.max_seq_len} (it was only in older events than each user's last {data.max_seq_len})")
     if data.split == "temporal":
         codes = split.temporal_split(events, data.temporal.valid, data.temporal.test)
@@ -124,7 +138,10 @@ def prepare(raw: RawData, data: DictConfig, seed: int) -> tuple[PreparedData, di
         codes = split.leave_one_out(events)
     cold = split.cold_item_holdout(events, float(data.cold_items), seed)
     cold_ids = set(np.asarray(pd.factorize(events[ITEM], sort=True)[1], dtype=object)[cold])
-    events = split.apply_cold_items(events, codes, cold)
+    split_events = split.apply_cold_items(events, codes, cold)
+    if float(data.cold_items) > 0:
+        report.record("cold_items", f"data.cold_items={data.cold_items}", events, split_events)
+    events = split_events
     drops.step(events, f"data.cold_items={data.cold_items} (held out as a cold item, and no user's test target)")
     check_splits(events, str(data.split), data.temporal.valid, data.temporal.test, raw.events_path)
     events, users, items = clean.build_id_maps(events, raw.items)
@@ -147,6 +164,7 @@ def prepare(raw: RawData, data: DictConfig, seed: int) -> tuple[PreparedData, di
         raw_events=len(raw.events),
         has_time=raw.has_time,
         split=str(data.split),
+        filtered=report.figures(),
     )
     return prepared, figures, drops.frame(raw.items)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,12 @@ from dynrec_cli.errors import ConfigError
 from dynrec_cli.ranking.lists import recommendation_table
 from dynrec_cli.stages.base import Stage, StageContext
 from dynrec_cli.stages.capture import INTERESTS
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+    from dynrec_cli.capture.view import StoreView
+    from dynrec_cli.data.types import PreparedData
 
 log = logging.getLogger(__name__)
 FORMATS = ("parquet", "csv", "jsonl")
@@ -37,25 +43,41 @@ class RankStage(Stage):
         return {**super().inputs(ctx), **({"store": store} if store else {})}
 
     def run(self, ctx: StageContext, out: Path) -> dict[str, Any]:
-        from dynrec_cli.capture.view import CAPTURED, captured_users, store_view
-
-        cfg, prepared = ctx.cfg.rank, ctx.prepared()
-        view = store_view(ctx)  # once `dynrec capture` made an interest store, rank from it (new users and items too)
-        if view is not None:
-            prepared, tensors = view.prepared, {"users": view.user_vectors, "items": view.item_vectors}
-        else:
-            tensors = run_files.read_tensors(artifacts.verified_file(ctx.stage_dir("capture"), INTERESTS), ("users", "items"))
-        users = captured_users(view) if cfg.users == CAPTURED else _select_users(prepared.users, cfg.users)
-        table, figures = recommendation_table(cfg, prepared, users, tensors["users"], tensors["items"],
-                                              int(ctx.cfg.eval.item_chunk), int(ctx.cfg.eval.user_chunk), int(ctx.cfg.seed))
-        _write(table, out, str(cfg.format))
-        return {"users": len(users), "k": int(cfg.k), "rows": len(table), "distinct_items": int(table["item_id"].nunique()),
-                **figures}
+        table, figures = rank_table(ctx, ctx.cfg.rank.users)
+        _write(table, out, str(ctx.cfg.rank.format))
+        return figures
 
     def report(self, ctx: StageContext, manifest: dict[str, Any]) -> None:
         from dynrec_cli.ranking.report import print_rank_figures
 
         print_rank_figures(manifest["figures"])
+
+
+def interests(ctx: StageContext) -> tuple[PreparedData, Tensor, Tensor, StoreView | None]:
+    """What ranking reads: the prepared data, user vectors (n_users, d) and item vectors
+    (n_items + 1, d; row 0 is padding) of the capture stage, or of the run's interest store once
+    `dynrec capture` made one (new users and items too), and that store's view (or None)."""
+    from dynrec_cli.capture.view import store_view
+
+    view = store_view(ctx)
+    if view is not None:
+        return view.prepared, view.user_vectors, view.item_vectors, view
+    tensors = run_files.read_tensors(artifacts.verified_file(ctx.stage_dir("capture"), INTERESTS), ("users", "items"))
+    return ctx.prepared(), tensors["users"], tensors["items"], None
+
+
+def rank_table(ctx: StageContext, wanted: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The top-`rank.k` lists of the users `wanted` (original ids; None = every user; `captured`)
+    as `dynrec rank` writes them, and the stage's figures."""
+    from dynrec_cli.capture.view import CAPTURED, captured_users
+
+    cfg = ctx.cfg.rank
+    prepared, user_vecs, item_vecs, view = interests(ctx)
+    users = captured_users(view) if wanted == CAPTURED else _select_users(prepared.users, wanted)
+    table, figures = recommendation_table(cfg, prepared, users, user_vecs, item_vecs,
+                                          int(ctx.cfg.eval.item_chunk), int(ctx.cfg.eval.user_chunk), int(ctx.cfg.seed))
+    return table, {"users": len(users), "k": int(cfg.k), "rows": len(table), "distinct_items": int(table["item_id"].nunique()),
+                   **figures}
 
 
 def check_against_prepared(ctx: StageContext) -> None:
@@ -77,8 +99,10 @@ def check_against_prepared(ctx: StageContext) -> None:
 
 def _select_users(users: pd.DataFrame, wanted: Any) -> np.ndarray:
     """The user indices of `wanted` (original ids; None = every user)."""
-    if wanted is None:
-        return users["user_idx"].to_numpy(copy=True)
+    if wanted is None:  # every user, but those forgotten since (their row is kept blank: capture/forget.py)
+        from dynrec_cli.capture.store import FORGOTTEN
+
+        return users["user_idx"].to_numpy(copy=True)[~users["user_id"].astype(str).str.startswith(FORGOTTEN).to_numpy()]
     wanted = [str(u) for u in wanted]
     index = pd.Index(users["user_id"].astype(str))
     positions = index.get_indexer(wanted)

@@ -96,7 +96,7 @@ def test_malformed_gate_exits_2(cli, gate: str) -> None:
 
 
 def test_run_overrides_are_reused(tmp_path, monkeypatch) -> None:
-    from dynrec_cli.cli.verbs import with_run_overrides
+    from dynrec_cli.api.commands import with_run_overrides
 
     (tmp_path / "overrides.json").write_text(json.dumps(["model=pop", "eval.ks=[5]"]))
     merged = with_run_overrides([f"run_dir={tmp_path}", "eval.ks=[10]"])
@@ -115,11 +115,11 @@ def test_multirun_on_a_trained_run_is_refused(cli, tmp_path, verb: str) -> None:
 
 def test_a_failed_gate_is_one_line_however_long(cli, monkeypatch) -> None:
     from dynrec_cli import pipeline
-    from dynrec_cli.cli import verbs
+    from dynrec_cli.api import commands
 
     line = "test/ndcg@10 = 0.0100 vs baseline 0.0200: Δ -0.0100, interval [-0.0150, -0.0050] entirely below −0.0010 " * 2
-    monkeypatch.setattr(pipeline, "run_task", lambda *args, **kwargs: {})
-    monkeypatch.setattr(verbs, "check_gates", lambda gates, metrics: [line])
+    monkeypatch.setattr(pipeline, "run_task", lambda *args, verify, **kwargs: verify({}) or {})  # the gates run inside the command
+    monkeypatch.setattr(commands, "check_gates", lambda gates, metrics: [line])
     result = cli("evaluate", "run_dir=runs/none")
     assert result.exit_code == 1
     assert f"gate failed: {line}" in result.output.splitlines()

@@ -108,5 +108,19 @@ def test_verbs_on_a_missing_run_refuse_to_train(cli, tmp_path: Path, verb: str) 
 
 def test_evaluate_fail_under_on_a_missing_run_exits_2(cli, tmp_path: Path) -> None:
     """CI: a mistyped run_dir must not gate on a freshly trained model."""
-    message = one_error(cli("evaluate", f"run_dir={tmp_path / 'nightyl'}", "model=pop", "--fail-under", "test/ndcg@10=0.0"))
+    message = one_error(cli("evaluate", f"run_dir={tmp_path / 'nightyl'}", "model=pop", "--fail-under", "test/ndcg@10=0.01"))
     assert "no trained run" in message and "[finetune] running" not in message
+
+
+def test_quoted_and_unquoted_run_dir_name_the_same_run(cli, tmp_path: Path) -> None:
+    """Hydra reads `run_dir='a b'` as `a b`: so does the lookup of the run's recorded overrides,
+    so a later command finds the run again (it used to compose the defaults and retrain a model)."""
+    folder = tmp_path / "my runs" / "a b"
+    trained = cli("train", f"run_dir='{folder}'", "model=pop", "eval.ks=[5]")
+    assert trained.exit_code == 0, trained.output
+    assert (folder / "finetune" / "manifest.json").is_file() and not (tmp_path / "'").exists()
+    for form in (f"run_dir='{folder}'", f'run_dir="{folder}"', f"run_dir={folder}"):
+        again = cli("evaluate", form)
+        assert again.exit_code == 0 and "[finetune] up to date" in again.output, (form, again.output)
+    same = cli("train", f'run_dir="{folder}"')
+    assert same.exit_code == 0 and "[finetune] up to date" in same.output, same.output

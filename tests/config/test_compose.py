@@ -27,7 +27,7 @@ def options(group: str) -> list[str]:
 
 @pytest.mark.parametrize("verb", VERBS)
 def test_every_verb_composes(verb: str) -> None:
-    cfg = compose_config(verb, [])
+    cfg = compose_config(verb, ["user=42"] if verb == "forget" else [])
     validate_config(cfg)
     assert OmegaConf.missing_keys(cfg) == set()
 

@@ -350,3 +350,24 @@ def test_capture_file_with_its_own_column_names(cli, run: Path, tmp_path: Path) 
                   "capture.columns.item=movie", "capture.columns.time=ts")
     assert renamed.exit_code == 0, renamed.output
     assert "[finetune] up to date" in renamed.output and (tmp_path / "store" / "store.json").is_file()
+
+
+def test_api_add_items_and_capture_take_dataframes(cli, run: Path, tmp_path: Path) -> None:
+    """`Run.add_items` / `Run.capture` are `dynrec capture capture.items=` / `capture.events=` on a DataFrame."""
+    from dynrec_cli.api import Run
+
+    api, store = Run.open(run), [f"capture.store={tmp_path / 'api'}"]
+    user = api.user_vectors().ids[0]
+    favourite = api.recommend(users=[user], k=1)["item_id"].iloc[0]
+    text = prepared(run)[1].set_index("item_id").loc[favourite, "text"]
+    catalogue = pd.DataFrame({"item_id": ["new-film"], "text": [text]})
+    catalogue.to_csv(tmp_path / "catalogue.csv", index=False)
+    assert cli("capture", f"run_dir={run}", f"capture.items={tmp_path / 'catalogue.csv'}", f"capture.store={tmp_path / 'cli'}").exit_code == 0
+    assert api.add_items(catalogue, *store) is api
+    items = api.item_vectors(*store)
+    assert items.ids[-1] == "new-film" and len(items.ids) == items.vectors.shape[0]
+    assert torch.equal(items.vectors, api.item_vectors(f"capture.store={tmp_path / 'cli'}").vectors)
+    assert "new-film" in set(api.recommend(users=[user], k=3, overrides=store)["item_id"])  # rankable without retraining
+    stamp = int(prepared(run)[0]["time"].max()) + 10
+    api.capture(pd.DataFrame({"user_id": ["late-comer"], "item_id": ["new-film"], "timestamp": [stamp]}), *store)
+    assert api.user_vectors(*store).ids[-1] == "late-comer"

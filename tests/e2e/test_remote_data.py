@@ -82,11 +82,12 @@ def test_a_folder_url_reads_a_preset(cli, tmp_path: Path, bucket: str) -> None:
 def test_bad_input_at_a_url_names_the_url(cli, tmp_path: Path, bucket: str) -> None:
     memory = fsspec.filesystem("memory")
     memory.pipe(f"{bucket.removeprefix('memory:/')}/bad.csv", b"userId,movieId,rating,timestamp\n1,2,4.0,100\n1,3,x,101\n")
-    result = cli("prepare", f"run_dir={tmp_path / 'bad'}", *CSV, f"data.interactions={bucket}/bad.csv")
+    no_catalogue = [o for o in CSV if not o.startswith("data.item_id_column=")]  # read only with data.items
+    result = cli("prepare", f"run_dir={tmp_path / 'bad'}", *no_catalogue, f"data.interactions={bucket}/bad.csv")
     assert result.exit_code == 2
     assert f"{bucket}/bad.csv, row" in result.output and "column 'rating'" in result.output
     assert "dynrec-remote-" not in result.output  # not the local copy's path
-    missing = cli("prepare", f"run_dir={tmp_path / 'missing'}", *CSV, f"data.interactions={bucket}/nope.csv")
+    missing = cli("prepare", f"run_dir={tmp_path / 'missing'}", *no_catalogue, f"data.interactions={bucket}/nope.csv")
     assert missing.exit_code == 2 and f"{bucket}/nope.csv: not found (check data.interactions)" in missing.output
     assert not (tmp_path / "missing").exists()
 

@@ -53,7 +53,7 @@ def test_report_names_data_model_config_training_and_version(text_run: Path) -> 
 
     markdown = (text_run / "report.md").read_text()
     assert markdown.startswith(r"# dynrec evaluation: dyn\_\*run\*")  # the run name, escaped
-    assert "- data set: `sample (format movielens, data/samples/ml-latest-small): 300 users" in markdown
+    assert "- data set: `sample (format movielens, " in markdown and "data/samples/ml-latest-small): 300 users" in markdown
     assert "- model: `DynRec (hidden=16, layers=1, max_len=20, loss=ce, adapter=LinearAdapter, encoder=tiny (tiny))`" in markdown
     assert "- training: `2 epochs, best " in markdown and "stopped: epoch limit: trainer.epochs=2 reached`" in markdown
     assert f"- dynrec: `{__version__}`" in markdown

@@ -27,7 +27,7 @@ def test_missing_time_column_does_not_suggest_a_key_capture_refuses(tmp_path: Pa
 def test_a_rating_column_is_accepted_where_the_run_filtered_on_ratings() -> None:
     from omegaconf import OmegaConf
 
-    from dynrec_cli.capture.events import capture_columns
+    from dynrec_cli.capture.columns import capture_columns
     from dynrec_cli.errors import ConfigError
 
     columns = {"user": "user_id", "item": "item_id", "time": "timestamp", "rating": None, "event": None}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from dynrec_cli.errors import ConfigError
@@ -31,7 +33,7 @@ def test_an_empty_segment_has_its_count_and_no_figures() -> None:
 
 
 def test_a_gate_on_an_empty_segment_is_refused() -> None:
-    from dynrec_cli.cli.verbs import check_gates
+    from dynrec_cli.api.commands import check_gates
 
     metrics = {"test/ndcg@10": 0.1, "test/short/users": 0.0, "test/long/users": 5.0, "test/long/ndcg@10": 0.1}
     with pytest.raises(ConfigError, match=r"the segment test/short has no users in this evaluation"):
@@ -60,7 +62,7 @@ def test_an_absolute_drop_a_bounded_metric_cannot_make_is_refused(drop: str) -> 
 def test_an_empty_split_has_its_count_only_and_its_gates_are_refused() -> None:
     import numpy as np
 
-    from dynrec_cli.cli.verbs import check_gates
+    from dynrec_cli.api.commands import check_gates
     from dynrec_cli.evaluation.evaluator import SplitResult
 
     empty = SplitResult(np.zeros(0, dtype=np.int64), {"ndcg@10": np.zeros(0)}, np.zeros((0, 10), dtype=np.int64), 50)
@@ -68,3 +70,29 @@ def test_an_empty_split_has_its_count_only_and_its_gates_are_refused() -> None:
     assert metrics["test/users"] == 0.0 and "test/coverage@10" not in metrics and "test/ndcg@10" not in metrics
     with pytest.raises(ConfigError, match=r"the split test has no users in this evaluation"):
         check_gates({"test/ndcg@10": 0.01}, metrics)
+
+
+@pytest.mark.parametrize(("item", "said"), [
+    ("test/ndcg@10=nan", "not a number"), ("test/ndcg@10=-1", "not above 0"), ("test/users=0", "not above 0"),
+    ("test/ndcg@10=-inf", "not above 0"), ("test/ndcg@10=inf", "could never pass"), ("test/ndcg@10=1.5", "lies in [0, 1]"),
+])
+def test_a_floor_that_decides_nothing_is_refused(item: str, said: str) -> None:
+    from dynrec_cli.api.commands import parse_gates
+
+    with pytest.raises(ConfigError, match=re.escape(said)):
+        parse_gates([item])
+
+
+@pytest.mark.parametrize("item", ["test/ndcg@10=0.05", "test/ndcg@10=1", "test/novelty@10=7.5", "test/users=100"])
+def test_a_floor_a_figure_can_cross_passes(item: str) -> None:
+    from dynrec_cli.api.commands import parse_gates
+
+    parse_gates([item])
+
+
+@pytest.mark.parametrize("item", ["test/ndcg@10=nan", "test/ndcg@10=inf%", "test/ndcg@10=100%", "test/ndcg@10=250%"])
+def test_a_max_drop_that_can_never_fail_is_refused(item: str) -> None:
+    from dynrec_cli.evaluation.gates import parse_max_drops
+
+    with pytest.raises(ConfigError, match="could never fail"):
+        parse_max_drops([item])

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from dynrec_cli.data.clock import positions
+from dynrec_cli.data.readers.time_check import check_time_column
 from dynrec_cli.data.readers.frames import events_frame, id_categories, ids, items_frame, ratings, unique_ids
 from dynrec_cli.data.readers.tables import read_table, require_columns
 from dynrec_cli.data.readers.timeparse import parse_time
@@ -58,6 +59,8 @@ def read_csv_log(
     time_col, rating_col, event_col = (columns.get(r) for r in ("time", "rating", "event"))
     time = (parse_time(df[time_col], interactions, time_col, rows) if time_col
             else positions(len(df)))
+    if time_col:
+        check_time_column(time, user, interactions, time_col, rows)
     events = events_frame(
         user, item, time, rows,
         rating=ratings(df[rating_col], interactions, rating_col) if rating_col else None,

@@ -106,8 +106,10 @@ def require_columns(df: pd.DataFrame, path: Path, needed: dict[str, str | None],
     for role, column in needed.items():
         if column is not None and column not in df.columns:
             have = ", ".join(map(str, df.columns))
-            raise DataError(path, f"no column '{column}' (from {role}); the file has: {have}",
-                            fix=fix or f"set {role}= to one of those columns")
+            hint = f"set {role}= to one of those columns"
+            if role.endswith("columns.time"):  # a step or row counter is not a time: never suggest one
+                hint = f"set {role}= to the column of times, or {role}=null if the log has none and its rows are in time order"
+            raise DataError(path, f"no column '{column}' (from {role}); the file has: {have}", fix=fix or hint)
 
 
 def check_file(path: Path, key: str = "data.interactions= and data.items= (format csv) or data.path= (presets)") -> None:

@@ -1,0 +1,74 @@
+"""A run folder's recorded overrides (DIR/overrides.json): found from `run_dir=`, merged under a
+new command's overrides, and written back by the command that (re)trained the run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+
+OVERRIDES_FILE = "overrides.json"
+# one command's inputs and actions, never a setting of the run: not recorded
+NOT_RECORDED = ("run_dir", "capture.on_retrain", "capture.events", "capture.items")
+
+
+def override_key(override: str) -> str:
+    """`+a.b=1` -> `a.b`; the key part of any override."""
+    return override.split("=", 1)[0].lstrip("+~")
+
+
+def override_value(override: str) -> Any:
+    """The value of `key=value` as Hydra reads it: quotes and escapes removed (`run_dir='a b'` is
+    `a b`), `null` None, interpolations such as `${oc.env:HOME}/runs` resolved. None when the
+    override does not parse (composing it will then say why)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        value = OverridesParser.create().parse_override(override).value()
+        if isinstance(value, str) and "${" in value:
+            value = OmegaConf.create({"value": value}).value
+    except (HydraException, OmegaConfBaseException):
+        return None
+    return value
+
+
+def given_run_dir(overrides: list[str]) -> Path | None:
+    """The folder `run_dir=` names (the last one given), as the composed config will hold it."""
+    values = [override_value(o) for o in overrides if override_key(o) == "run_dir" and not o.startswith("~")]
+    return Path(str(values[-1])) if values and isinstance(values[-1], (str, int, float)) else None
+
+
+def recorded_file(overrides: list[str]) -> Path | None:
+    """DIR/overrides.json of the run_dir= given, when there is one."""
+    run_dir = given_run_dir(overrides)
+    saved = run_dir / OVERRIDES_FILE if run_dir is not None else None
+    return saved if saved is not None and saved.is_file() else None
+
+
+def read_recorded(run_dir: Path | None) -> list[str]:
+    """The overrides recorded in `run_dir` ([] when there is no such file); checked (run_files.py)."""
+    from dynrec_cli import run_files
+
+    saved = Path(run_dir) / OVERRIDES_FILE if run_dir is not None else None
+    return run_files.read_json(saved, run_files.OVERRIDES) if saved is not None and saved.is_file() else []
+
+
+def with_recorded(overrides: list[str]) -> list[str]:
+    """The overrides the run folder named by `run_dir=` was made with, then `overrides`, so that
+    `dynrec evaluate run_dir=DIR eval.ks=[10]` re-evaluates that run with only `eval.ks` changed.
+    A group given another option (`model=pop` on a run recorded with `model=sasrec model.hidden=16`)
+    starts from that option: the old option's keys would not exist under it."""
+    recorded = read_recorded(given_run_dir(overrides))
+    given = {override_key(o): o for o in overrides}
+    switched = {key for key, o in given.items() if "." not in key and o not in recorded}
+    return [o for o in recorded if override_key(o) not in given
+            and not any(override_key(o).startswith(group + ".") for group in switched)] + overrides
+
+
+def to_record(overrides: list[str]) -> list[str]:
+    """What DIR/overrides.json keeps of a command's overrides: all but its one-off inputs
+    (NOT_RECORDED). A key this command's choices left unread stays: the stages were hashed with it."""
+    return [o for o in overrides if override_key(o) not in NOT_RECORDED]
