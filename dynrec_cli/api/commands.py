@@ -106,6 +106,10 @@ def execute(
     for key, floor in gates.items():  # a limit that decides nothing (NaN, <= 0, > 1 for a rate) is refused
         check_floor(f"{key}={floor}", key, floor)
     overrides, cfg = compose_run(verb, list(overrides), config_dir)
+    if int(os.environ.get("RANK", "0")) == 0:  # one voice under torchrun; before any stage and the gates' options
+        from dynrec_cli.config_unused import refuse_unused
+
+        refuse_unused(cfg, verb, overrides, _folder(config_dir))
     baseline_dir = _folder(baseline, "baseline")
     drops = list(max_drop)
     if gates or drops or baseline_dir is not None:
@@ -133,7 +137,7 @@ def execute(
 
     # capture/rank/evaluate with run_dir=DIR: DIR must hold a trained run (a typo must not train a new one)
     outcome.metrics = pipeline.run_task(cfg, verb, force=force, overrides=overrides, require_trained=given_run_dir,
-                                        config_dir=_folder(config_dir), verify=gate)
+                                        config_dir=_folder(config_dir), keys_checked=True, verify=gate)
     return outcome
 
 
@@ -201,7 +205,7 @@ def sweep(verb: str, overrides: Sequence[str], *, config_dir: str | os.PathLike[
     failures: list[str] = []
     sweep_dir = _hydra.run_sweep(
         verb, overrides, folder,
-        lambda cfg, job: pipeline.run_task(cfg, verb, force=force, overrides=job, config_dir=folder, sweep_job=True),
+        lambda cfg, job: pipeline.run_task(cfg, verb, force=force, overrides=job, config_dir=folder, keys_checked=True),
         failures,
     )
     from dynrec_cli.sweeps import report_sweep

@@ -41,7 +41,7 @@ def train(*overrides: str, run_dir: PathLike | None = None, config_dir: PathLike
     Args:
         overrides: Hydra overrides, e.g. "model=sasrec", "trainer.epochs=5".
         run_dir: the run folder (default runs/train/<time>); same as the override run_dir=.
-        config_dir: a folder of your own configs, searched before dynrec's (`--config-dir`).
+        config_dir: a folder of your own configs, searched after dynrec's (`--config-dir`): it adds group options; a file named as a shipped one is shadowed.
         force: redo the stages even when up to date (`--force`).
     """
     return Run(_run("train", overrides, run_dir, config_dir, force))

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from dynrec_cli.cli._hydra import CONF_DIR
 from tests.conftest import REPO
 
 VERBS = ("prepare", "pretrain", "finetune", "capture", "rank", "evaluate", "train", "config")
@@ -87,6 +88,18 @@ def test_config_dir_adds_user_configs(cli, tmp_path) -> None:
     result = cli("train", "--print-config", "--config-dir", tmp_path, "model=bigsas")
     assert result.exit_code == 0, result.output
     assert "hidden: 128" in result.output
+
+
+def test_config_dir_file_named_as_a_shipped_one_is_shadowed(cli, tmp_path) -> None:
+    """--config-dir is searched after dynrec's own configs: the shipped model/sasrec.yaml wins, and says so."""
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "sasrec.yaml").write_text("defaults:\n  - pop\n  - _self_\nhidden: 99\n")
+    result = cli("train", "--print-config", "--config-dir", tmp_path, "model=sasrec")
+    assert result.exit_code == 0, result.output
+    assert "hidden: 64" in result.output and "hidden: 99" not in result.output
+    shown = cli("config", "show", "--config-dir", tmp_path, "model=sasrec")
+    assert shown.exit_code == 0, shown.output
+    assert str(CONF_DIR / "model" / "sasrec.yaml") in shown.output and str(tmp_path) not in shown.output
 
 
 @pytest.mark.parametrize("gate", ["nonsense", "test/ndcg@10=abc"])
