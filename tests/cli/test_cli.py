@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -136,3 +137,15 @@ def test_a_failed_gate_is_one_line_however_long(cli, monkeypatch) -> None:
     result = cli("evaluate", "run_dir=runs/none")
     assert result.exit_code == 1
     assert f"gate failed: {line}" in result.output.splitlines()
+
+
+def test_compare_takes_a_run_folder_with_an_equals_sign(tmp_path: Path) -> None:
+    """`dynrec compare runs/lr=0.01 runs/b eval.compare.resamples=50`: the existing folder is a run
+    (red-team round 2: it was read as an override and refused by Hydra's grammar)."""
+    from dynrec_cli.cli.compare_cmd import split_arguments
+
+    folder = tmp_path / "lr=0.01"
+    folder.mkdir()
+    runs, overrides = split_arguments([str(folder), "runs/b", "eval.compare.resamples=50"])
+    assert runs == [folder, Path("runs/b")]
+    assert overrides == ["eval.compare.resamples=50"]
