@@ -207,11 +207,14 @@ def load_manifest(stage_dir: Path) -> dict[str, Any] | None:
     manifest = run_files.read_json(path, dict)
     if manifest.get("artifact_version") != ARTIFACT_VERSION:
         raise ArtifactError(
-            f"{path}: written by dynrec {manifest.get('dynrec_version', '?')} with artifact "
-            f"version {manifest.get('artifact_version')}, this is {ARTIFACT_VERSION} "
+            f"{path}: written by dynrec {manifest.get('dynrec_version', '?')!s:.20} with artifact "
+            f"version {manifest.get('artifact_version')!s:.20}, this is {ARTIFACT_VERSION} "
             "(rerun with --force or use a new run_dir=)"
         )
     if (problem := run_files.mismatch(manifest, run_files.MANIFEST)) is not None:
+        raise ArtifactError(f"{path}: not a dynrec manifest.json ({problem})")
+    figures = run_files.FIGURES.get(manifest["stage"])
+    if figures is not None and (problem := run_files.mismatch(manifest["figures"], figures, "figures")) is not None:
         raise ArtifactError(f"{path}: not a dynrec manifest.json ({problem})")
     return manifest
 

@@ -57,7 +57,7 @@ def run_task(
     overrides: list[str] | None = None,
     require_trained: bool = False,
     config_dir: Path | None = None,
-    sweep_job: bool = False,
+    keys_checked: bool = False,
     verify: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Run `verb`'s stages on `cfg`; returns the run's metrics (empty before evaluate has run).
@@ -65,7 +65,8 @@ def run_task(
     With `require_trained` (the CLI's capture/rank/evaluate with an explicit run_dir=), a run
     folder without a finished finetune stage is refused instead of training a new model there.
     `config_dir`: the --config-dir the config was composed with (its keys count as given).
-    `sweep_job`: a job of a sweep, whose keys were checked for the whole sweep (cli/sweep_check.py).
+    `keys_checked`: the caller refused unused keys already (a sweep for all its jobs, cli/sweep_check.py;
+    api/commands.execute before torch is imported).
     `verify(metrics)`: last checks (e.g. CI gates' keys) that may still refuse the command.
 
     A refused command (DynrecError) leaves the run folder as it was: checks that need no stage run
@@ -75,7 +76,7 @@ def run_task(
     from dynrec_cli.config_unused import refuse_unused
 
     validate_config(cfg)
-    if not sweep_job and distributed.is_main():  # a sweep's keys were checked for the whole sweep
+    if not keys_checked and distributed.is_main():
         refuse_unused(cfg, verb, overrides or [], config_dir)
     if OmegaConf.select(cfg, "runtime.reuse_freed_memory", default=True):
         reuse_freed_memory()

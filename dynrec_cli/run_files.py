@@ -10,6 +10,7 @@ value is used; what does not fit is an ArtifactError naming the file and the pla
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -49,15 +50,34 @@ class Text:
     meaning: str
 
 
-Shape = Union[type, tuple, ListOf, MapOf, Obj, Text]
+@dataclass(frozen=True)
+class Finite:
+    """A JSON number that is finite: Python's json reads NaN and Infinity, which no figure may be
+    (a NaN is never below a --fail-under floor, so a gate on it would pass whatever happened)."""
+
+
+Shape = Union[type, tuple, ListOf, MapOf, Obj, Text, Finite]
 _KINDS = {dict: "an object", list: "a list", str: "a string", int: "an integer", float: "a number", bool: "true or false",
           type(None): "null"}
 HASHES = MapOf(str)
 
-MANIFEST = Obj({"stage": str, "artifact_version": int, "config_hash": str, "inputs": dict, "outputs": HASHES, "figures": dict})
+COUNT_REMOVED = Obj({"by": str, "users_removed": int, "items_removed": int, "events_removed": int})
+# the figures a stage's manifest holds that dynrec reads back (reports, checks, gates), by stage
+FIGURES: dict[str, Shape] = {
+    "prepare": Obj({"users": int, "items": int, "events": int, "density": float}, {
+        "events_per_split": MapOf(int), "sequence_length": MapOf(float), "filtered": MapOf(COUNT_REMOVED),
+        "duplicates_removed": int, "items_without_text": int, "cold_test_targets": int}),
+    "pretrain": Obj({}, {"model": str, "commit": str, "identity": str, "encoding": Obj({"items": int})}),
+    "finetune": Obj({}, {"epochs_run": int, "best_epoch": (int, type(None)), "stop_reason": str}),
+    "evaluate": MapOf(Finite()),
+}
+# the resolved config sections a stage ran with (compare reads eval's protocol, prepare's data format)
+STAGE_CONFIG = Obj({}, {"eval": dict, "data": dict})
+MANIFEST = Obj({"stage": str, "artifact_version": int, "config_hash": str, "inputs": dict, "outputs": HASHES, "figures": dict},
+               {"config": STAGE_CONFIG})
 MODEL_SPEC = Obj({"target": str, "kwargs": dict})
 OVERRIDES = ListOf(str)
-METRICS = MapOf(float)
+METRICS = MapOf(Finite())
 HISTORY = ListOf(dict)
 FACTS = Obj({"has_time": bool}, {"category_separators": (MapOf(str), type(None))})
 STORE = Obj({
@@ -96,6 +116,10 @@ def mismatch(value: Any, shape: Shape, where: str = "") -> str | None:
         if not (isinstance(value, str) and re.fullmatch(shape.pattern, value)):
             return f"{at}{value!r:.60} is not {shape.meaning}"
         return None
+    if isinstance(shape, Finite):
+        if _is(value, float) and math.isfinite(value):
+            return None
+        return f"{at}a finite number, not {value!r:.40}" if _is(value, float) else f"{at}a number, not {_kind_of(value)}"
     if isinstance(shape, tuple):  # alternatives: the first that fits, or the kinds that would
         problems = [mismatch(value, option, where) for option in shape]
         if None in problems:
@@ -152,6 +176,51 @@ def read_table(path: Path, columns: tuple[str, ...] = ()) -> Any:
     return table
 
 
+def check_rows(path: Path, tensors: Mapping[str, Any], rows: Mapping[str, int]) -> None:
+    """Each tensor named in `rows` is 2-D with that many rows, all of one width (the vectors' d).
+    Rows counted elsewhere (the prepared users and items, a table's ids) index these tensors: a
+    tensor cut short or padded would crash a lookup or pair a user with another's vector."""
+    widths = set()
+    for name, count in rows.items():
+        shape = tuple(tensors[name].shape)
+        if len(shape) != 2 or shape[0] != count:
+            raise ArtifactError(f"{path}: tensor {name} has shape {list(shape)}, expected {count} rows "
+                                "(damaged, or not written for this run)")
+        widths.add(shape[1])
+    if len(widths) > 1:
+        raise ArtifactError(f"{path}: tensors {', '.join(rows)} differ in width ({sorted(widths)}) (damaged, or not written by dynrec)")
+
+
+def check_index(path: Path, table: Any, index: str, ids: str, start: int) -> None:
+    """`table[index]` numbers its rows start, start + 1, ... each once, and `table[ids]` holds each
+    id once: the index is a position in the tensors, and two rows of one id would split its events."""
+    import numpy as np
+
+    positions = table[index].to_numpy()
+    wrong = np.sort(positions) != np.arange(start, start + len(table))
+    if wrong.any():
+        raise ArtifactError(f"{path}, column '{index}': not the numbers {start} to {start + len(table) - 1} each once "
+                            "(damaged, or not written by dynrec)")
+    repeated = table[ids].astype(str).duplicated().to_numpy()
+    if repeated.any():
+        row = int(np.argmax(repeated))
+        raise ArtifactError(f"{path}, row {row + 1}, column '{ids}': id {table[ids].iloc[row]!r} appears twice "
+                            "(damaged, or not written by dynrec)")
+
+
+def check_finite(path: Path, table: Any, columns: list[str]) -> None:
+    """Every value of `columns` (numbers) is finite: a NaN pairs with nothing and passes every gate.
+    ArtifactError naming the file, the row (1-based) and the column otherwise."""
+    import numpy as np
+
+    for column in columns:
+        bad = ~np.isfinite(table[column].to_numpy(dtype=float, na_value=np.nan))
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise ArtifactError(f"{path}, row {row + 1}, column '{column}': {table[column].iloc[row]} is not a finite number "
+                                "(damaged, or not written by dynrec)")
+
+
 def _is(value: Any, kind: type) -> bool:
     if isinstance(value, bool):  # JSON true is not a number
         return kind is bool
@@ -167,7 +236,7 @@ def _fits_kind(value: Any, shape: Shape) -> bool:
 def _describe(shape: Shape) -> str:
     if isinstance(shape, type):
         return _kind(shape)
-    return {Obj: "an object", MapOf: "an object", ListOf: "a list", Text: "a string"}[type(shape)]
+    return {Obj: "an object", MapOf: "an object", ListOf: "a list", Text: "a string", Finite: "a number"}[type(shape)]
 
 
 def _kind(kind: type) -> str:

@@ -9,6 +9,10 @@ from typing import Any
 from omegaconf import OmegaConf
 
 OVERRIDES_FILE = "overrides.json"
+# a value read from this machine's environment: recorded as the value it had, never as the
+# reference, since a run folder from elsewhere could name any variable (a CI token) and have it
+# printed in an error line or written into config.json
+ENVIRONMENT = "${oc.env:"
 # one command's inputs and actions, never a setting of the run: not recorded
 NOT_RECORDED = ("run_dir", "capture.on_retrain", "capture.events", "capture.items")
 
@@ -49,11 +53,32 @@ def recorded_file(overrides: list[str]) -> Path | None:
 
 
 def read_recorded(run_dir: Path | None) -> list[str]:
-    """The overrides recorded in `run_dir` ([] when there is no such file); checked (run_files.py)."""
+    """The overrides recorded in `run_dir` ([] when there is no such file); checked (run_files.py),
+    each one against Hydra's override grammar, so that a damaged one is blamed on the file."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
     from dynrec_cli import run_files
+    from dynrec_cli.errors import ArtifactError
 
     saved = Path(run_dir) / OVERRIDES_FILE if run_dir is not None else None
-    return run_files.read_json(saved, run_files.OVERRIDES) if saved is not None and saved.is_file() else []
+    if saved is None or not saved.exists():
+        return []
+    if not saved.is_file():  # a folder, a device (/dev/zero would never end), a pipe: never read
+        raise ArtifactError(f"{saved}: not a regular file (a dynrec overrides.json is a JSON list of overrides)")
+    recorded = run_files.read_json(saved, run_files.OVERRIDES)
+    parser = OverridesParser.create()
+    for i, item in enumerate(recorded):
+        if ENVIRONMENT in item:
+            raise ArtifactError(f"{saved}: item {i}: '{override_key(item)}' reads an environment variable (oc.env); "
+                                "a run folder's recorded overrides hold values, not references to this machine's "
+                                "environment (give the value, or pass the override on the command line)")
+        try:
+            parser.parse_override(item)
+        except HydraException as exc:
+            reason = str(exc).split(" See https://", 1)[0].strip()
+            raise ArtifactError(f"{saved}: not a dynrec overrides.json (item {i}: {item!r:.80} is not an override: {reason})") from None
+    return recorded
 
 
 def with_recorded(overrides: list[str]) -> list[str]:
@@ -71,4 +96,13 @@ def with_recorded(overrides: list[str]) -> list[str]:
 def to_record(overrides: list[str]) -> list[str]:
     """What DIR/overrides.json keeps of a command's overrides: all but its one-off inputs
     (NOT_RECORDED). A key this command's choices left unread stays: the stages were hashed with it."""
-    return [o for o in overrides if override_key(o) not in NOT_RECORDED]
+    return [_with_value(o) if ENVIRONMENT in o else o for o in overrides if override_key(o) not in NOT_RECORDED]
+
+
+def _with_value(override: str) -> str:
+    """`key=${oc.env:VAR}/x` as `key=<the value it had>`, quoted for Hydra's grammar."""
+    from dynrec_cli.api.run import override as quoted
+
+    value = override_value(override)
+    key = override.split("=", 1)[0]
+    return quoted(key, value) if isinstance(value, str) else f"{key}={value}"

@@ -1,4 +1,4 @@
-"""The README's commands work: quick-start targets exist, and every cheat-sheet line composes."""
+"""The README's commands work: quick-start targets exist, every cheat-sheet line composes, every link resolves."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import pytest
 from tests.conftest import REPO
 
 README = (REPO / "README.md").read_text()
-COMMANDS = [line for line in re.findall(r"^dynrec .+$", README, flags=re.M) if "-m " not in line]
+CHEAT_SHEET = (REPO / "docs" / "cli.md").read_text().split("\n## Override cheat-sheet\n", 1)[1].split("\n## ", 1)[0]
+COMMANDS = [line for line in re.findall(r"^dynrec .+$", README + CHEAT_SHEET, flags=re.M) if "-m " not in line]
+PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 
 
 def test_quick_start_targets_exist() -> None:
@@ -38,7 +40,7 @@ def test_cheat_sheet_is_not_empty() -> None:
 def test_cheat_sheet_user_ids_exist_in_the_sample(cli, tmp_path) -> None:
     import pandas as pd
 
-    wanted = [u for line in re.findall(r"rank\.users=\[([^\]]*)\]", README) for u in line.split(",") if u]
+    wanted = [u for line in re.findall(r"rank\.users=\[([^\]]*)\]", README + CHEAT_SHEET) for u in line.split(",") if u]
     assert wanted
     assert cli("prepare", f"run_dir={tmp_path / 'run'}").exit_code == 0
     users = set(pd.read_parquet(tmp_path / "run" / "prepare" / "users.parquet")["user_id"].astype(str))
@@ -76,3 +78,34 @@ def test_python_api_example_runs(tmp_path) -> None:
     assert (tmp_path / "runs" / "api" / "metrics.json").exists()
     assert "user_id" in done.stdout and "title" in done.stdout  # the recommendation table was printed
     assert "['test/ndcg@10 = " in done.stdout and "< 0.5']" in done.stdout  # the gate failed and said why
+
+
+def _anchors(page) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens, repeats numbered."""
+    seen: dict[str, int] = {}
+    for heading in re.findall(r"^#+ (.+)$", _prose(page.read_text()), flags=re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+        seen[slug] = seen.get(slug, -1) + 1
+    return {slug if n == 0 else f"{slug}-{n}" for slug, count in seen.items() for n in range(count + 1)}
+
+
+def _prose(text: str) -> str:
+    return re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_relative_links_resolve(page) -> None:
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", re.sub(r"`[^`\n]*`", "", _prose(page.read_text()))):
+        if re.match(r"[a-z]+:", target):
+            continue
+        path, _, anchor = target.partition("#")
+        linked = (page.parent / path).resolve() if path else page
+        if not linked.exists() or (anchor and linked.suffix == ".md" and anchor not in _anchors(linked)):
+            broken.append(target)
+    assert not broken, f"{page.name}: {broken}"
+
+
+def test_documentation_list_names_every_page() -> None:
+    section = README.split("\n## Documentation\n", 1)[1]
+    assert {p.name for p in (REPO / "docs").glob("*.md")} == set(re.findall(r"\(docs/([\w-]+\.md)\)", section))

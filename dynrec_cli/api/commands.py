@@ -56,9 +56,13 @@ def compose_run(verb: str, given: list[str], config_dir: str | os.PathLike[str] 
         cfg = _hydra.compose_config(verb, overrides, _folder(config_dir))
     except Refused as exc:
         recorded = overrides[: len(overrides) - len(given)]
-        related = [o for o in overrides if override_key(o) == exc.path or exc.path.startswith(f"{override_key(o)}.")
-                   or override_key(o).startswith(f"{exc.path}.")]
-        source = max(related, key=lambda o: len(override_key(o)), default=None)  # the most specific one
+        def closeness(o: str) -> int:  # the key itself, then the nearest group above it, then a key below it
+            key = override_key(o)
+            if key == exc.path or exc.path.startswith(f"{key}."):
+                return len(key) + 1
+            return 0 if key.startswith(f"{exc.path}.") else -1
+
+        source = max((o for o in overrides if closeness(o) >= 0), key=closeness, default=None)
         if source in recorded:
             raise ArtifactError(f"{recorded_file(given)}: recorded override '{source.split('=', 1)[0]}': {exc}") from None
         raise
@@ -69,8 +73,10 @@ def compose_run(verb: str, given: list[str], config_dir: str | os.PathLike[str] 
     return overrides, cfg
 
 
-def _folder(path: str | os.PathLike[str] | None) -> Path | None:
-    return None if path is None else Path(path)
+def _folder(path: str | os.PathLike[str] | None, name: str = "config_dir") -> Path | None:
+    from dynrec_cli.api.arguments import folder
+
+    return folder(path, name)
 
 
 def execute(
@@ -91,11 +97,20 @@ def execute(
     """
     from dynrec_cli.evaluation.gate_keys import check_floor
 
-    gates = {str(k): float(v) for k, v in (fail_under or {}).items()}
+    gates = {}
+    for key, floor in (fail_under or {}).items():
+        try:
+            gates[str(key)] = float(floor)
+        except (TypeError, ValueError):
+            raise ConfigError(f"--fail-under {key}={floor}: expected KEY=NUMBER, e.g. test/ndcg@10=0.05") from None
     for key, floor in gates.items():  # a limit that decides nothing (NaN, <= 0, > 1 for a rate) is refused
         check_floor(f"{key}={floor}", key, floor)
     overrides, cfg = compose_run(verb, list(overrides), config_dir)
-    baseline_dir = _folder(baseline)
+    if int(os.environ.get("RANK", "0")) == 0:  # one voice under torchrun; before any stage and the gates' options
+        from dynrec_cli.config_unused import refuse_unused
+
+        refuse_unused(cfg, verb, overrides, _folder(config_dir))
+    baseline_dir = _folder(baseline, "baseline")
     drops = list(max_drop)
     if gates or drops or baseline_dir is not None:
         _check_gate_options(cfg, gates, baseline_dir, drops)
@@ -122,7 +137,7 @@ def execute(
 
     # capture/rank/evaluate with run_dir=DIR: DIR must hold a trained run (a typo must not train a new one)
     outcome.metrics = pipeline.run_task(cfg, verb, force=force, overrides=overrides, require_trained=given_run_dir,
-                                        config_dir=_folder(config_dir), verify=gate)
+                                        config_dir=_folder(config_dir), keys_checked=True, verify=gate)
     return outcome
 
 
@@ -190,7 +205,7 @@ def sweep(verb: str, overrides: Sequence[str], *, config_dir: str | os.PathLike[
     failures: list[str] = []
     sweep_dir = _hydra.run_sweep(
         verb, overrides, folder,
-        lambda cfg, job: pipeline.run_task(cfg, verb, force=force, overrides=job, config_dir=folder, sweep_job=True),
+        lambda cfg, job: pipeline.run_task(cfg, verb, force=force, overrides=job, config_dir=folder, keys_checked=True),
         failures,
     )
     from dynrec_cli.sweeps import report_sweep

@@ -50,9 +50,11 @@ class Run:
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Run:
         """The run in `path`; ArtifactError when it holds no trained run (no finished finetune stage)."""
+        from dynrec_cli.api.arguments import folder as folder_argument
         from dynrec_cli.artifacts import MANIFEST
 
-        folder = Path(path)
+        folder = folder_argument(path, "path", optional=False)
+        assert folder is not None
         if not (folder / "finetune" / MANIFEST).is_file():
             what = "no such folder" if not folder.exists() else "no finished finetune stage there"
             raise ArtifactError(f"{folder}: no trained run ({what}); train one first (dynrec train run_dir={folder})")
@@ -109,7 +111,9 @@ class Run:
         from dynrec_cli.capture.view import CAPTURED
         from dynrec_cli.stages.rank import rank_table
 
-        keys = [f"rank.k={int(k)}", f"rank.exclude_seen={str(bool(exclude_seen)).lower()}"]
+        from dynrec_cli.api.arguments import count
+
+        keys = [f"rank.k={count(k, 'k')}", f"rank.exclude_seen={str(bool(exclude_seen)).lower()}"]
         if strategies is not None:
             keys.append(f"rank.strategies=[{','.join(strategies)}]")
         ctx = self._context([*keys, *overrides])
@@ -149,8 +153,12 @@ class Run:
         return self._capture("capture.items", items, "items", overrides)
 
     def _capture(self, key: str, table: pd.DataFrame, name: str, overrides: Sequence[str]) -> Run:
+        import pandas as pd
+
         from dynrec_cli.api.commands import execute
 
+        if not isinstance(table, pd.DataFrame):
+            raise DataError(f"the {name} argument", f"a pandas DataFrame with the log's columns, not a {type(table).__name__}")
         with tempfile.TemporaryDirectory(prefix="dynrec-") as folder:
             path = Path(folder) / f"{name}.parquet"
             try:

@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from dynrec_cli.api import commands
+from dynrec_cli.api import arguments, commands
 from dynrec_cli.api.run import Run, override
 from dynrec_cli.errors import ConfigError, GateFailed
 
@@ -20,7 +20,8 @@ PathLike = str | os.PathLike[str]
 
 
 def _overrides(verb: str, overrides: Sequence[str], run_dir: PathLike | None) -> list[str]:
-    items = [*overrides, *([override("run_dir", run_dir)] if run_dir is not None else [])]
+    folder = arguments.folder(run_dir, "run_dir")
+    items = [*arguments.overrides(overrides), *([override("run_dir", folder)] if folder is not None else [])]
     if commands.is_sweep(items):
         raise ConfigError(f"{verb}: hparams_search= and +sweep= run a sweep; use dynrec_cli.sweep(..., verb={verb!r})")
     if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not any(o.startswith("run_dir=") for o in items):
@@ -40,7 +41,7 @@ def train(*overrides: str, run_dir: PathLike | None = None, config_dir: PathLike
     Args:
         overrides: Hydra overrides, e.g. "model=sasrec", "trainer.epochs=5".
         run_dir: the run folder (default runs/train/<time>); same as the override run_dir=.
-        config_dir: a folder of your own configs, searched before dynrec's (`--config-dir`).
+        config_dir: a folder of your own configs, searched after dynrec's (`--config-dir`): it adds group options; a file named as a shipped one is shadowed.
         force: redo the stages even when up to date (`--force`).
     """
     return Run(_run("train", overrides, run_dir, config_dir, force))
@@ -90,9 +91,10 @@ def evaluate(
     Raises:
         GateFailed: a gate failed (exit code 1); `.failures` has one line per gate, `.metrics` the figures.
     """
-    drops = [f"{key}={value}" for key, value in (max_drop or {}).items()]
+    drops = [f"{key}={value}" for key, value in arguments.numbers(max_drop, "max_drop", "{'test/ndcg@10': '5%'}").items()]
+    floors = arguments.numbers(fail_under, "fail_under", "{'test/ndcg@10': 0.05}")
     outcome = commands.execute("evaluate", _overrides("evaluate", overrides, run_dir), config_dir=config_dir,
-                               force=force, fail_under=fail_under, baseline=baseline, max_drop=drops)
+                               force=force, fail_under=floors, baseline=arguments.folder(baseline, "baseline"), max_drop=drops)
     if outcome.failed:
         raise GateFailed(outcome.failed, outcome.metrics)
     assert outcome.run_dir is not None
@@ -107,5 +109,6 @@ def sweep(*overrides: str, verb: str = "train", run_dir: PathLike | None = None,
     run_dir= runs/multirun/<time>). Hydra sets up logging in the process, as `@hydra.main` does.
     DynrecError when a job was refused (the others still ran).
     """
-    items = [*overrides, *([override("run_dir", run_dir)] if run_dir is not None else [])]
+    folder = arguments.folder(run_dir, "run_dir")
+    items = [*arguments.overrides(overrides), *([override("run_dir", folder)] if folder is not None else [])]
     return commands.sweep(verb, items, config_dir=config_dir, force=force)

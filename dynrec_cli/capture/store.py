@@ -132,11 +132,13 @@ def open_store(folder: Path, identity: dict[str, str]) -> InterestStore | None:
         if not (gen / name).exists() or artifacts.file_hash(gen / name) != digest:
             raise ArtifactError(f"{gen / name}: missing or does not match {folder / STORE_JSON} (damaged store)")
     tensors = run_files.read_tensors(gen / STATE, STATE_TENSORS)
+    users, items = run_files.read_table(gen / USERS, ("user_idx", "user_id")), run_files.read_table(gen / ITEMS, ("item_idx", "item_id"))
+    run_files.check_index(gen / USERS, users, "user_idx", "user_id", 0)
+    run_files.check_index(gen / ITEMS, items, "item_idx", "item_id", 1)  # row 0 of the item vectors: padding
+    run_files.check_rows(gen / STATE, tensors, {"users": len(users), "items": len(items) + 1})
+    run_files.check_rows(gen / STATE, tensors, {"window_items": len(users), "window_times": len(users)})
     state = UserState(tensors["window_items"].numpy().copy(), tensors["window_times"].numpy().copy(), tensors["users"])
-    return InterestStore(
-        folder, meta, run_files.read_table(gen / USERS, ("user_idx", "user_id")),
-        run_files.read_table(gen / ITEMS, ("item_idx", "item_id")), state, tensors["items"], tensors["touched"].numpy().copy(), tensors.get("start"),
-    )
+    return InterestStore(folder, meta, users, items, state, tensors["items"], tensors["touched"].numpy().copy(), tensors.get("start"))
 
 
 def check_identity(folder: Path, stored: dict[str, str], identity: dict[str, str]) -> None:

@@ -280,8 +280,9 @@ def _loaded_configs(verb: str, overrides: list[str], config_dir: Path | None) ->
     for node in defaults.defaults:
         if node.config_path is None or node.config_path.startswith(("hydra/", "_dummy")) or node.package.startswith("hydra"):
             continue
-        mine = config_dir is not None and (config_dir / f"{node.config_path}.yaml").exists()
-        origin = config_dir / f"{node.config_path}.yaml" if mine else CONF_DIR / f"{node.config_path}.yaml"
+        # hydra.searchpath is appended after the primary folder: a shipped file shadows a --config-dir file of its name
+        shipped = CONF_DIR / f"{node.config_path}.yaml"
+        origin = shipped if shipped.exists() or config_dir is None else config_dir / f"{node.config_path}.yaml"
         loaded.append((node.config_path, node.package, origin))
     return loaded
 

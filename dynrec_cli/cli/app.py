@@ -36,7 +36,7 @@ Overrides = Annotated[
 ]
 ConfigDir = Annotated[
     Optional[Path],
-    typer.Option("--config-dir", help="A folder of your own configs, searched before dynrec's."),
+    typer.Option("--config-dir", help="A folder of your own configs, searched after dynrec's: it adds options; a file named as a shipped one is ignored."),
 ]
 Multirun = Annotated[bool, typer.Option("-m", "--multirun", help="Run a Hydra sweep (a,b lists, ranges).")]
 PrintConfig = Annotated[

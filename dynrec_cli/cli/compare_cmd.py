@@ -12,8 +12,10 @@ from dynrec_cli.errors import ConfigError, DynrecError
 
 
 def split_arguments(args: list[str]) -> tuple[list[Path], list[str]]:
-    """Run folders and key=value overrides, in the order given."""
-    return [Path(a) for a in args if "=" not in a], [a for a in args if "=" in a]
+    """Run folders and key=value overrides, in the order given; a folder that exists is a run even
+    with `=` in its name (`runs/lr=0.01`, as sweeps name theirs)."""
+    runs = [a for a in args if "=" not in a or Path(a).is_dir()]
+    return [Path(a) for a in runs], [a for a in args if a not in runs]
 
 
 def run_labels(runs: list[Path]) -> list[str]:

@@ -54,7 +54,9 @@ def load_run(path: Path) -> EvaluatedRun:
     evaluated = (artifacts.load_manifest(path / "evaluate") or {}).get("config", {}).get("eval", {})
     protocol = {key: evaluated.get(key) for key in PROTOCOL_KEYS}
     item_space = (artifacts.load_manifest(path / "finetune") or {}).get("outputs", {}).get("model.safetensors")
-    return EvaluatedRun(path, run_files.read_table(path / PER_USER, ("split", "user_id")), split_hash, protocol, item_space)
+    per_user = run_files.read_table(path / PER_USER, ("split", "user_id"))
+    run_files.check_finite(path / PER_USER, per_user, metric_columns(per_user))
+    return EvaluatedRun(path, per_user, split_hash, protocol, item_space)
 
 
 def same_item_space(base: EvaluatedRun, run: EvaluatedRun) -> bool:

@@ -62,8 +62,10 @@ def interests(ctx: StageContext) -> tuple[PreparedData, Tensor, Tensor, StoreVie
     view = store_view(ctx)
     if view is not None:
         return view.prepared, view.user_vectors, view.item_vectors, view
-    tensors = run_files.read_tensors(artifacts.verified_file(ctx.stage_dir("capture"), INTERESTS), ("users", "items"))
-    return ctx.prepared(), tensors["users"], tensors["items"], None
+    path = artifacts.verified_file(ctx.stage_dir("capture"), INTERESTS)
+    tensors, prepared = run_files.read_tensors(path, ("users", "items")), ctx.prepared()
+    run_files.check_rows(path, tensors, {"users": len(prepared.users), "items": len(prepared.items) + 1})
+    return prepared, tensors["users"], tensors["items"], None
 
 
 def rank_table(ctx: StageContext, wanted: Any) -> tuple[pd.DataFrame, dict[str, Any]]:

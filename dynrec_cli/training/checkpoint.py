@@ -57,6 +57,7 @@ def load_model(folder: Path) -> nn.Module:
         state = load_file(str(weights_path))
     except (SafetensorError, OSError) as exc:
         raise ArtifactError(f"{weights_path}: not a safetensors checkpoint ({exc})") from None
+    check_weights(weights_path, state, model)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
@@ -65,3 +66,21 @@ def load_model(folder: Path) -> nn.Module:
         raise ArtifactError(f"{weights_path}: weights do not fit the model in {spec_path} ({detail})") from None
     model.eval()
     return model
+
+
+def check_weights(path: Path, state: dict[str, Any], model: nn.Module) -> None:
+    """Each tensor has the dtype of the model's own and finite values: load_state_dict would cast
+    integers into the weights and keep NaN, and every figure computed from them would be wrong."""
+    import torch
+
+    expected = model.state_dict()
+    for name, tensor in state.items():
+        want = expected.get(name)
+        if want is None:  # an unexpected name: load_state_dict says which
+            continue
+        if tensor.dtype != want.dtype:
+            raise ArtifactError(f"{path}: tensor {name} is {str(tensor.dtype).removeprefix('torch.')}, the model holds "
+                                f"{str(want.dtype).removeprefix('torch.')} (damaged, or not written by dynrec)")
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise ArtifactError(f"{path}: tensor {name} holds NaN or infinite values (a training that diverged, or a "
+                                "damaged file): retrain, e.g. with a lower trainer.optimizer.lr")

@@ -17,6 +17,7 @@ import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 # 8 users × 8 events over 12 items: small enough to train in seconds.
 HEADER = "user_id,item_id,timestamp\n"
@@ -142,3 +143,42 @@ def edit_model_spec(run: Path, change: Callable[[dict], None]) -> None:
     change(spec)
     spec_path.write_text(json.dumps(spec))
     rehash(run / "finetune", "model.json")
+
+
+def edit_json(path: Path, change: Callable[[Any], None]) -> None:
+    """Apply `change` to the JSON document at `path` (NaN written as NaN, as Python's json does)."""
+    import json
+
+    document = json.loads(path.read_text())
+    change(document)
+    path.write_text(json.dumps(document))
+
+
+def add_recorded(run: Path, *overrides: str) -> None:
+    """Append overrides to the run's overrides.json (a hand edit, or a tampered artifact)."""
+    edit_json(run / "overrides.json", lambda recorded: recorded.extend(overrides))
+
+
+def edit_tensors(path: Path, change: Callable[[dict], None]) -> None:
+    """Rewrite the safetensors file at `path` after `change` edited its {name: tensor} dict."""
+    from safetensors.torch import load_file, save_file
+
+    tensors = load_file(str(path))
+    change(tensors)
+    save_file(tensors, str(path))
+
+
+def store_generation(run: Path) -> Path:
+    """The folder of the run's current interest-store generation."""
+    import json
+
+    meta = json.loads((run / "store" / "store.json").read_text())
+    return run / "store" / f"gen-{meta['generation']:06d}"
+
+
+def rehash_store(run: Path) -> None:
+    """Make store.json agree with changed generation files, so only their content is wrong."""
+    from dynrec_cli.artifacts import file_hash
+
+    folder = store_generation(run)
+    edit_json(run / "store" / "store.json", lambda meta: meta.update(files={name: file_hash(folder / name) for name in meta["files"]}))

@@ -18,6 +18,8 @@ from dynrec_cli.run_files import ListOf, MapOf, Obj
     ([1], Obj({"a": int}), "an object, not a list"),
     ({"b": 1}, Obj({"a": int}), "no key 'a'"),
     ({"a": True}, Obj({"a": int}), "a: an integer, not true or false"),
+    ({"m": float("nan")}, MapOf(run_files.Finite()), "m: a finite number, not nan"),
+    ({"m": "0.5"}, MapOf(run_files.Finite()), "m: a number, not a string"),
     ({"a": {"b": [1, "x"]}}, Obj({"a": MapOf(ListOf(int))}), "a.b[1]: an integer, not a string"),
     ({"a": 1}, Obj({}, {"a": (str, type(None))}), "a: a string or null, not an integer"),
     (["m=1", None], run_files.OVERRIDES, "item 1: a string, not null"),
@@ -98,3 +100,13 @@ def test_other_runtime_errors_are_not_memory(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="size mismatch"):
         with resources.as_one_line(tmp_path, "finetune", ("trainer.batch_size",)):
             raise RuntimeError("size mismatch for item_emb.weight")
+
+
+def test_an_environment_value_is_recorded_as_the_value_it_had(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A later command on the run (or another machine) reads the value, not this machine's variable;
+    a recorded `${oc.env:...}` is refused (case overrides_read_environment)."""
+    from dynrec_cli.run_overrides import to_record
+
+    monkeypatch.setenv("DYNREC_DATA", "/data/my logs")
+    recorded = to_record(["data.path=${oc.env:DYNREC_DATA}/ml-1m", "run_dir=${oc.env:DYNREC_DATA}", "seed=3"])
+    assert recorded == ["data.path='/data/my logs/ml-1m'", "seed=3"]

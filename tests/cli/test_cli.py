@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from dynrec_cli.cli._hydra import CONF_DIR
 from tests.conftest import REPO
 
 VERBS = ("prepare", "pretrain", "finetune", "capture", "rank", "evaluate", "train", "config")
@@ -89,6 +91,18 @@ def test_config_dir_adds_user_configs(cli, tmp_path) -> None:
     assert "hidden: 128" in result.output
 
 
+def test_config_dir_file_named_as_a_shipped_one_is_shadowed(cli, tmp_path) -> None:
+    """--config-dir is searched after dynrec's own configs: the shipped model/sasrec.yaml wins, and says so."""
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "sasrec.yaml").write_text("defaults:\n  - pop\n  - _self_\nhidden: 99\n")
+    result = cli("train", "--print-config", "--config-dir", tmp_path, "model=sasrec")
+    assert result.exit_code == 0, result.output
+    assert "hidden: 64" in result.output and "hidden: 99" not in result.output
+    shown = cli("config", "show", "--config-dir", tmp_path, "model=sasrec")
+    assert shown.exit_code == 0, shown.output
+    assert str(CONF_DIR / "model" / "sasrec.yaml") in shown.output and str(tmp_path) not in shown.output
+
+
 @pytest.mark.parametrize("gate", ["nonsense", "test/ndcg@10=abc"])
 def test_malformed_gate_exits_2(cli, gate: str) -> None:
     result = cli("evaluate", "--fail-under", gate, "run_dir=runs/none")
@@ -123,3 +137,15 @@ def test_a_failed_gate_is_one_line_however_long(cli, monkeypatch) -> None:
     result = cli("evaluate", "run_dir=runs/none")
     assert result.exit_code == 1
     assert f"gate failed: {line}" in result.output.splitlines()
+
+
+def test_compare_takes_a_run_folder_with_an_equals_sign(tmp_path: Path) -> None:
+    """`dynrec compare runs/lr=0.01 runs/b eval.compare.resamples=50`: the existing folder is a run
+    (red-team round 2: it was read as an override and refused by Hydra's grammar)."""
+    from dynrec_cli.cli.compare_cmd import split_arguments
+
+    folder = tmp_path / "lr=0.01"
+    folder.mkdir()
+    runs, overrides = split_arguments([str(folder), "runs/b", "eval.compare.resamples=50"])
+    assert runs == [folder, Path("runs/b")]
+    assert overrides == ["eval.compare.resamples=50"]

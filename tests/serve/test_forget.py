@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -70,9 +69,11 @@ def test_delete_leaves_no_trace_and_a_retrain_leaves_the_user_out(sample_run: Pa
     assert cli("rank", f"run_dir={run}").exit_code == 0  # the run is still read as trained until it is retrained
     assert TRAINED_USER not in set(pd.read_parquet(run / "rank" / "recommendations.parquet")["user_id"])
 
-    # retrain: the store belongs to the old model (any retrain refuses it), so it goes first
-    shutil.rmtree(run / "store")
-    retrained = cli("train", f"run_dir={run}")
+    # retrain: the store belongs to the old model, so a retrain is refused, changing nothing, unless it archives the store
+    refused = cli("train", f"run_dir={run}")
+    assert refused.exit_code == 2 and "capture.on_retrain=archive" in " ".join(refused.output.split())
+    assert (run / "store" / "store.json").is_file()
+    retrained = cli("train", f"run_dir={run}", "capture.on_retrain=archive")
     assert retrained.exit_code == 0, retrained.output
     assert "forgotten users left out" in " ".join(retrained.output.split())
     assert TRAINED_USER not in set(pd.read_parquet(run / "prepare" / "users.parquet")["user_id"])

@@ -25,6 +25,7 @@ def ids(values: pd.Series, path: Path, column: str) -> pd.Series:
         DataError: at the first empty or missing id, or a list (a Parquet list column).
     """
     _refuse_nested(values, path, column)
+    values = _decoded(values, path, column)
     if pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
         values = values.astype("Int64")
     missing = values.isna()
@@ -72,6 +73,20 @@ def _refuse_nested(values: pd.Series, path: Path, column: str) -> None:
         raise DataError(path, f"the id column holds {kind}s ({type(value).__name__}, e.g. {shown}), not single ids",
                         row=int(values.index[first]), column=column,
                         fix="give one id per row: explode or join the lists before dynrec reads them")
+
+
+def _decoded(values: pd.Series, path: Path, column: str) -> pd.Series:
+    """A Parquet binary column's ids as text: UTF-8, or refused at the first id that is not."""
+    if not pd.api.types.is_object_dtype(values) or not values.map(lambda v: isinstance(v, bytes)).any():
+        return values
+    out = []
+    for line, value in values.items():
+        try:
+            out.append(value.decode("utf-8") if isinstance(value, bytes) else value)
+        except UnicodeDecodeError as exc:
+            raise DataError(path, f"id {value!r:.40} is bytes that are not UTF-8 text ({exc.reason} at byte {exc.start})",
+                            row=int(line), column=column, fix="store ids as UTF-8 text or integers") from None
+    return pd.Series(out, index=values.index, dtype=object)
 
 
 def ratings(values: pd.Series, path: Path, column: str) -> np.ndarray:

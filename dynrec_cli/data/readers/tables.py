@@ -118,6 +118,8 @@ def check_file(path: Path, key: str = "data.interactions= and data.items= (forma
         raise DataError(path, "file not found", fix=f"check {key}")
     if path.is_dir():
         raise DataError(path, "is a folder, expected a file")
+    if not path.is_file():  # a pipe (<(zcat log.gz)), a device: its size says nothing, and it reads only once
+        raise DataError(path, "is not a regular file (a pipe, device or socket)", fix="write the data to a file first")
     if path.stat().st_size == 0:
         raise DataError(path, "the file is empty (0 bytes)")
 
