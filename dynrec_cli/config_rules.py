@@ -128,7 +128,7 @@ RULES: dict[str, Range | Choice | Flag] = {
     "trainer.optimizer.weight_decay": Range(0),
     **SIZES,
     "model.dropout": PROBABILITY, "model.id_dropout": PROBABILITY,
-    "model.temperature": POSITIVE,
+    "model.temperature": POSITIVE, "model.text_match_noise": Range(0),
     "model.decay": Range(0, 1, low_open=True),
     "model.loss": Choice(("ce", "sampled")),
     "model.id_init": Choice(("pca", "random")),

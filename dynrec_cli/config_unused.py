@@ -93,7 +93,7 @@ READERS = (
             + ("trainer.optimizer.",), lambda c, v: _model(c, "trainable", True),
             "a trained model (model=sasrec, gru4rec, dynrec); this model has no training loop", ("model",)),
     Readers(("model.negatives",), lambda c, v: c.model.get("loss") == "sampled", "model.loss=sampled", ("model.loss", "model")),
-    Readers(("model.text_match_dims",), lambda c, v: bool(c.model.get("text_match")), "model.text_match=true",
+    Readers(("model.text_match_dims", "model.text_match_noise"), lambda c, v: bool(c.model.get("text_match")), "model.text_match=true",
             ("model.text_match", "model")),
     Readers(("model.id_dropout", "model.id_init"), lambda c, v: bool(c.model.get("item_id")), "model.item_id=true",
             ("model.item_id", "model")),

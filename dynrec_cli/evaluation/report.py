@@ -127,14 +127,15 @@ def _training_sections(training: Mapping[str, Any], objective: str) -> list[Sect
                                 note="I(x) = α·SeqEnc + β·W·pool_recent; O(y) = γ·adapter(text) + δ·E_id"))
     match = training.get("text_match")
     if match:
-        scored = next(((key, value) for key, value in match.items() if key != "weight"), None)
+        scored = next(((key, value) for key, value in match.items() if key not in ("weight", "standard_error")), None)
         picked = float(match["weight"])
         rows = [["weight", scored[0] if scored else "valid score", "picked"]] + [
             [f"{w:g}", f"{score:.4f}", "←" if float(w) == picked else ""] for w, score in (scored[1] if scored else [])
         ]
         sections.append(Section(f"text-match weight {picked:g} (picked on valid)", rows=rows,
-                                note="not learned: after training, each weight was scored on the valid split and the best "
-                                     "kept (0 unless another beats it by 1%)"))
+                                note="not learned: after training, each weight was scored on the valid split; kept: the "
+                                     "largest within model.text_match_noise paired standard errors of the best (0 unless "
+                                     "the best beats it by 1%)"))
     return sections
 
 

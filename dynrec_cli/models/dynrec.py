@@ -20,7 +20,8 @@ unit variance: raw sentence embeddings crowd into a narrow cone, where cosine sa
 the adapter's `hidden`-dimensional view. Its weight w is not trained: trained jointly, the rest of
 the model co-adapted and the term bought nothing, while added to a trained model with w chosen on
 the valid split it gained NDCG@10 on both data sets (README). The finetune stage sets w after
-training (set_text_match); w = 0 leaves the model as it was.
+training (set_text_match; training/text_match.py, within `text_match_noise` paired standard errors
+of the best valid score, the largest w); w = 0 leaves the model as it was.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class DynRec(nn.Module):
         self, n_items: int, text_dim: int, adapter: dict, hidden: int = 64, layers: int = 2, heads: int = 2,
         dropout: float = 0.2, max_len: int = 200, loss: str = "ce", negatives: int = 256, temperature: float = 1.0,
         item_id: bool = True, id_dropout: float = 0.1, id_init: str = "pca", time_buckets: int = 32, recent: int = 10,
-        text_match: bool = False, text_match_dims: int = 128,
+        text_match: bool = False, text_match_dims: int = 128, text_match_noise: float = 1.0,
     ) -> None:  # fmt: skip
         super().__init__()
         if loss not in LOSSES:
@@ -77,7 +78,9 @@ class DynRec(nn.Module):
         self.lambda_pos_raw, self.lambda_time_raw = nn.Parameter(torch.tensor(-1.05)), nn.Parameter(torch.tensor(-2.25))
         self.alpha, self.beta, self.gamma = (nn.Parameter(torch.ones(())) for _ in range(3))
         self.delta = nn.Parameter(torch.ones(())) if item_id else None
-        self.text_match = text_match
+        if text_match_noise < 0:
+            raise ConfigError(f"model.text_match_noise={text_match_noise}: need a number of standard errors >= 0")
+        self.text_match, self.text_match_noise = text_match, float(text_match_noise)  # the noise: read by the pick of w
         if text_match:  # w (set after training) and the whitening (set with the text): buffers, in the checkpoint
             dims = min(text_match_dims, text_dim)
             self.register_buffer("text_match_weight", torch.zeros(()))

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
 
@@ -16,18 +17,13 @@ from dynrec_cli.stages.base import Stage, StageContext
 from dynrec_cli.errors import ConfigError
 from dynrec_cli.stages.pretrain import LM_FOLDER, item_texts, load_encoder, load_text_table
 from dynrec_cli.training.checkpoint import build_model, model_class, save_model
-from dynrec_cli.training import distributed
+from dynrec_cli.training import distributed, text_match
 from dynrec_cli.training.device import resolve_device, resolve_precision
 from dynrec_cli.training.loop import LoopSettings, fit, stop_reason
 from dynrec_cli.training.resume import FOLDER_SUFFIX as RESUME_SUFFIX, ResumePoint
 
 log = logging.getLogger(__name__)
 LORA_FOLDER = "lora"
-# candidate weights of DynRec's text match, tried on the valid split after training (0 = off); a
-# weight is kept only if it beats 0 by TEXT_MATCH_MIN_GAIN (relative): a win inside the valid split's
-# noise would cost 3x the scoring work for nothing
-TEXT_MATCH_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)
-TEXT_MATCH_MIN_GAIN = 0.01
 
 
 def check_objective_k(trainer: DictConfig, n_items: int, run_dir: Path) -> None:
@@ -78,10 +74,11 @@ class FinetuneStage(Stage):
             model.fit(torch.from_numpy(views.train.items).to(device))
         else:
             model.set_item_counts(counts)
-            validate = self._validator(ctx, views, device)
-            figures.update(self._train(ctx, model, views, device, out, validate))
+            per_user, objective = self._validator(ctx, views, device), str(cfg.trainer.objective)
+            figures.update(self._train(ctx, model, views, device, out, lambda m: distributed.global_means(per_user(m))))
             if getattr(core, "text_match", False):
-                figures["text_match"] = self._calibrate_text_match(core, validate, str(cfg.trainer.objective))
+                figures["text_match"] = text_match.calibrate(
+                    core, lambda m: per_user(m).get(objective, np.zeros(0)), objective, core.text_match_noise)
         if hasattr(model, "gates"):
             figures["gates"] = {name: round(value, 4) for name, value in model.gates().items()}
         save_model(core, target, kwargs, out)  # with lora: its table holds the last refresh, no LM needed
@@ -127,39 +124,23 @@ class FinetuneStage(Stage):
         ResumePoint(ctx.run_dir / f"{self.NAME}{RESUME_SUFFIX}", "").clear()  # the stage is complete
         super().after_commit(ctx, manifest)
 
-    def _validator(self, ctx: StageContext, views: Any, device: torch.device) -> Callable[[torch.nn.Module], dict[str, float]]:
-        """The valid-split evaluation early stopping reads: model -> {"valid/ndcg@10": ..., ...}."""
+    def _validator(self, ctx: StageContext, views: Any, device: torch.device) -> Callable[[torch.nn.Module], dict[str, np.ndarray]]:
+        """The valid split's per-user figures on this rank's shard: model -> {"valid/ndcg@10": (users,), ...}
+        (early stopping reads their means over every rank)."""
         cfg = ctx.cfg
         exclude = views.train if cfg.trainer.valid_exclude_history else None
         split_name, metric = cfg.trainer.objective.split("/", 1)
         k = int(metric.split("@")[1])  # validation ranks only as deep as the objective needs
         users = distributed.shard_users(evaluable_users(views.train, views.valid))  # all of them in one process
 
-        def validate(m: torch.nn.Module) -> dict[str, float]:
+        def per_user(m: torch.nn.Module) -> dict[str, np.ndarray]:
             result = evaluate_split(
                 m, views.train, views.valid, exclude, [k], m.max_len,
                 int(cfg.eval.user_chunk), int(cfg.eval.item_chunk), device, users,
             )
-            return {f"{split_name}/{name}": v for name, v in distributed.global_means(result.per_user).items()}
+            return {f"{split_name}/{name}": values for name, values in result.per_user.items()}
 
-        return validate
-
-    @staticmethod
-    def _calibrate_text_match(
-        model: torch.nn.Module, validate: Callable[[torch.nn.Module], dict[str, float]], objective: str
-    ) -> dict[str, Any]:
-        """Pick DynRec's text-match weight on the valid split (ties: the smaller weight) and keep it."""
-        model.eval()
-        scores = {}
-        for weight in TEXT_MATCH_WEIGHTS:
-            model.set_text_match(weight)
-            scores[weight] = validate(model)[objective]
-        best = max(TEXT_MATCH_WEIGHTS, key=lambda w: (scores[w], -w))
-        if scores[best] < scores[0.0] * (1 + TEXT_MATCH_MIN_GAIN):
-            best = 0.0
-        model.set_text_match(best)
-        log.info("text match weight %g: %s %.4f (%.4f without)", best, objective, scores[best], scores[0.0])
-        return {"weight": best, objective: [[w, round(v, 5)] for w, v in scores.items()]}
+        return per_user
 
     def _train(
         self, ctx: StageContext, model: torch.nn.Module, views: Any, device: torch.device, out: Path,

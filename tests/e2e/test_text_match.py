@@ -44,8 +44,11 @@ def test_text_match_weight_is_picked_on_valid_and_helps_when_text_predicts(cli, 
         runs[flag] = run
     figures = json.loads((runs["true"] / "finetune" / "manifest.json").read_text())["figures"]
     picked = figures["text_match"]
-    scores = dict(picked["valid/ndcg@10"])
-    assert picked["weight"] > 0 and scores[picked["weight"]] == max(scores.values()) > scores[0.0]
+    scores, errors = dict(picked["valid/ndcg@10"]), dict(picked["standard_error"])
+    best = max(scores, key=lambda w: (scores[w], -w))
+    # the largest weight within one paired standard error of the valid best (model.text_match_noise=1)
+    within = [w for w in scores if scores[best] - scores[w] <= errors[w] + 1e-5]  # the manifest rounds to 5 places
+    assert picked["weight"] == max(within) >= best > 0 and scores[best] > scores[0.0]
     assert figures["gates"]["text_match"] == picked["weight"]
     assert "text_match" not in json.loads((runs["false"] / "finetune" / "manifest.json").read_text())["figures"]
     with_match = json.loads((runs["true"] / "metrics.json").read_text())["test/ndcg@10"]
@@ -65,3 +68,14 @@ def test_text_match_weight_is_picked_on_valid_and_helps_when_text_predicts(cli, 
     assert ranked.exit_code == 0, ranked.output
     top = pd.read_csv(runs["true"] / "rank" / "recommendations.csv", dtype=str)["item_id"].tolist()
     assert "t3-new" in top[:5], top  # a new item of the user's topic, known only by its text
+
+
+def test_text_match_noise_zero_keeps_the_valid_best_and_a_negative_one_is_refused(cli, tmp_path: Path, topic_data: list[str]) -> None:
+    run = tmp_path / "best"
+    refused = cli("train", f"run_dir={run}", "adapter=linear", "model.text_match_noise=-1", *topic_data, *TINY_DYNREC)
+    assert refused.exit_code == 2 and "model.text_match_noise" in refused.output and not run.exists()
+    result = cli("train", f"run_dir={run}", "adapter=linear", "model.text_match_noise=0", *topic_data, *TINY_DYNREC)
+    assert result.exit_code == 0, result.output
+    picked = json.loads((run / "finetune" / "manifest.json").read_text())["figures"]["text_match"]
+    scores = dict(picked["valid/ndcg@10"])
+    assert picked["weight"] == max(w for w in scores if scores[w] == max(scores.values()))
