@@ -25,6 +25,9 @@ MODELS = {
     "sasrec, dropout": [*TINY_SASREC, "model.dropout=0.3"],  # residual, feed-forward and attention dropout
     "gru4rec, dropout, sampled loss": ["model=gru4rec", "model.hidden=16", "model.max_len=20", "trainer=tiny",
                                        "data.max_seq_len=40", "model.dropout=0.3", "model.loss=sampled", "model.negatives=64"],
+    # the text-match weight's pick reads valid means and paired standard errors over both ranks' users
+    "dynrec, text match": ["model=dynrec", "encoder=tiny", "adapter=linear", "model.hidden=16", "model.layers=1",
+                           "model.heads=1", "model.max_len=20", "trainer=tiny", "data.max_seq_len=40"],
 }
 
 
@@ -50,4 +53,10 @@ def test_two_gloo_ranks_give_the_single_process_figures(tmp_path: Path, model: s
         assert b["valid/ndcg@10"] == pytest.approx(a["valid/ndcg@10"], abs=1e-6)
     # one writer: no rank's scratch folder is left behind, and the manifests are rank 0's
     assert not [p.name for p in ddp.iterdir() if p.name.startswith(".")]
-    assert json.loads((ddp / "finetune" / "manifest.json").read_text())["figures"]["windows"] > 0
+    figures = [json.loads((run / "finetune" / "manifest.json").read_text())["figures"] for run in (single, ddp)]
+    assert figures[1]["windows"] > 0
+    if "text_match" in figures[0]:  # the same valid scores and standard errors, so the same weight
+        one_match, two_match = (f["text_match"] for f in figures)
+        assert two_match["weight"] == one_match["weight"]
+        for key in ("valid/ndcg@10", "standard_error"):
+            assert [v for _, v in two_match[key]] == pytest.approx([v for _, v in one_match[key]], abs=2e-5)
