@@ -113,15 +113,6 @@ class DynRec(nn.Module):
         self.log_q = log_q_from_counts(counts).to(self.log_q.device)
         self.known = (counts > 0).to(self.known.device)
 
-    def forget_untrained_ids(self) -> None:
-        """Zero E_id of the items without a training event (set_item_counts): no gradient reached those
-        rows, so they hold their initialisation, not evidence. Such items are then scored from their
-        text alone, as items added after training are (text_item_vectors) and as id_dropout trains the
-        model to score them (Scientific, data.cold_items=0.1: docs/benchmarks.md)."""
-        if self.id_emb is not None:
-            with torch.no_grad():
-                self.id_emb.weight[~self.known.to(self.id_emb.weight.device)] = 0.0
-
     def gates(self) -> dict[str, float]:
         """The learned mixing scalars: alpha (sequence), beta (recent pool), gamma (text), delta (ID)."""
         out = {name: getattr(self, name).item() for name in ("alpha", "beta", "gamma")}

@@ -76,8 +76,6 @@ class FinetuneStage(Stage):
             model.set_item_counts(counts)
             per_user, objective = self._validator(ctx, views, device), str(cfg.trainer.objective)
             figures.update(self._train(ctx, model, views, device, out, lambda m: distributed.global_means(per_user(m))))
-            if hasattr(core, "forget_untrained_ids"):
-                core.forget_untrained_ids()
             if getattr(core, "text_match", False):
                 figures["text_match"] = text_match.calibrate(
                     core, lambda m: per_user(m).get(objective, np.zeros(0)), objective, core.text_match_noise)

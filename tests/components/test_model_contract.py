@@ -191,24 +191,6 @@ class TestDynRecLinear(ModelContract):
     target = "dynrec_cli.models.dynrec.DynRec"
     kwargs = {**DYNREC, "adapter": LINEAR}
 
-    def test_untrained_ids_are_forgotten_and_those_items_scored_from_text(self) -> None:
-        """An item without training events keeps its initial ID row until forget_untrained_ids zeroes
-        it; it is then scored as an item added after training is, from its text alone."""
-        model = build_model(self.target, {"n_items": N_ITEMS, **self.kwargs})
-        table = text_table()
-        model.set_text_table(table)
-        counts = torch.ones(N_ITEMS + 1, dtype=torch.long)
-        counts[0] = counts[N_ITEMS] = 0  # item 40 never appears
-        model.set_item_counts(counts)
-        train(model, successor_sequences(n_items=N_ITEMS - 1))
-        trained_rows = model.id_emb.weight[1:N_ITEMS].clone()
-        assert model.id_emb.weight[N_ITEMS].abs().sum() > 0  # its PCA start
-        model.forget_untrained_ids()
-        assert model.id_emb.weight[N_ITEMS].abs().sum() == 0
-        assert torch.equal(model.id_emb.weight[1:N_ITEMS], trained_rows)
-        expected = model.text_item_vectors(table[N_ITEMS : N_ITEMS + 1])[0]
-        assert torch.allclose(model.item_vectors()[N_ITEMS], expected, atol=1e-6)
-
 
 class TestDynRecMLP(ModelContract):
     target = "dynrec_cli.models.dynrec.DynRec"
