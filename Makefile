@@ -8,10 +8,15 @@ PIP := $(PY) -m pip
 # would fetch the CUDA build from PyPI. pip's own find-links and extra indexes (pip config list)
 # still apply, so a local CPU wheel is found offline. With nvidia-smi, pip's default index gives a
 # CUDA build; choose another with TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cu128"
-# (README, "GPU boxes"). `make install` keeps a torch that is already in .venv.
+# (README, "GPU boxes"). `make install` keeps a torch that is already in .venv. Without a GPU, a
+# torch wheel in pip's find-links (a local CPU wheel) is tried first, with no index at all (its
+# dependencies come with dynrec's): pip would otherwise spend a minute retrying an unreachable CPU
+# index before it looks there.
 TORCH_SPEC ?= torch==2.13.0
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
-TORCH_PIP_ARGS ?= $(if $(shell command -v nvidia-smi 2>/dev/null),,--index-url $(TORCH_CPU_INDEX))
+GPU := $(shell command -v nvidia-smi 2>/dev/null)
+TORCH_PIP_ARGS ?= $(if $(GPU),,--index-url $(TORCH_CPU_INDEX))
+TORCH_LOCAL := $(if $(GPU),false,$(PIP) install -q --no-deps --no-index "$(TORCH_SPEC)" 2>/dev/null)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
@@ -24,7 +29,7 @@ help: ## list the targets
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PY) -c "import torch" 2>/dev/null || $(PIP) install -q $(TORCH_PIP_ARGS) "$(TORCH_SPEC)"
+	$(PY) -c "import torch" 2>/dev/null || $(TORCH_LOCAL) || $(PIP) install -q $(TORCH_PIP_ARGS) "$(TORCH_SPEC)"
 	$(PIP) install -q -e ".[dev]"
 	touch $@
 

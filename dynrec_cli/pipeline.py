@@ -17,7 +17,7 @@ from dynrec_cli import artifacts, preflight, resources, run_files
 from dynrec_cli.data.samples import register_resolver
 from dynrec_cli.errors import ArtifactError, DynrecError
 from dynrec_cli.journal import RunJournal
-from dynrec_cli.run_overrides import OVERRIDES_FILE, to_record
+from dynrec_cli.run_overrides import NEEDS_TRAINED_RUN, OVERRIDES_FILE, to_record
 from dynrec_cli.runtime import reuse_freed_memory
 from dynrec_cli.stages import STAGES, StageContext
 from dynrec_cli.training import distributed
@@ -25,8 +25,6 @@ from dynrec_cli.training import distributed
 log = logging.getLogger(__name__)
 register_resolver()  # `${dynrec.sample:...}` resolves in every process that runs stages (sweep workers too)
 METRICS_FILE = "metrics.json"
-# verbs that work on a trained model: given an explicit run_dir=, it must hold one (see run_task)
-NEEDS_TRAINED_RUN = ("capture", "rank", "evaluate")
 
 
 def stages_for(verb: str) -> list[str]:

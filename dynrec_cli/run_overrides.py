@@ -15,6 +15,8 @@ OVERRIDES_FILE = "overrides.json"
 ENVIRONMENT = "${oc.env:"
 # one command's inputs and actions, never a setting of the run: not recorded
 NOT_RECORDED = ("run_dir", "capture.on_retrain", "capture.events", "capture.items")
+# verbs that work on a trained model: given an explicit run_dir=, it must hold one (pipeline.run_task)
+NEEDS_TRAINED_RUN = ("capture", "rank", "evaluate")
 
 
 def override_key(override: str) -> str:

@@ -194,20 +194,30 @@ def sweep(verb: str, overrides: Sequence[str], *, config_dir: str | os.PathLike[
           force: bool = False) -> Path:
     """A Hydra multirun (`dynrec VERB -m ...`): checks every swept value first, runs the jobs,
     writes the sweep summary; returns the sweep folder. DynrecError when jobs were refused."""
-    from dynrec_cli import pipeline
-    from dynrec_cli.cli import _hydra
+    from dynrec_cli.cli import _hydra, sweep_workers
     from dynrec_cli.cli.sweep_check import refuse_sweeping_a_trained_run, validate_sweep
 
     overrides = list(overrides)
     folder = _folder(config_dir)
     refuse_sweeping_a_trained_run(verb, overrides)
-    validate_sweep(verb, overrides, folder)  # a typo fails here, before any job runs
+    workers: list[sweep_workers.Workers] = []
+
+    def start_workers(launcher: DictConfig) -> None:  # joblib's workers import torch while the grid is checked
+        if (started := sweep_workers.start(launcher)) is not None:
+            workers.append(started)
+
+    def task(cfg: DictConfig, job: list[str]) -> dict:
+        from dynrec_cli import pipeline  # torch: imported where the job runs (this process, a joblib or Ray worker)
+
+        return pipeline.run_task(cfg, verb, force=force, overrides=job, config_dir=folder, keys_checked=True)
+
     failures: list[str] = []
-    sweep_dir = _hydra.run_sweep(
-        verb, overrides, folder,
-        lambda cfg, job: pipeline.run_task(cfg, verb, force=force, overrides=job, config_dir=folder, keys_checked=True),
-        failures,
-    )
+    try:
+        validate_sweep(verb, overrides, folder, on_launcher=start_workers)  # a typo fails here, before any job runs
+        sweep_dir = _hydra.run_sweep(verb, overrides, folder, task, failures)
+    finally:
+        for started in workers:
+            started.stop()
     from dynrec_cli.sweeps import report_sweep
 
     report_sweep(sweep_dir)

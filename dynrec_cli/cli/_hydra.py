@@ -35,6 +35,13 @@ def _search_path(config_dir: Path | None) -> list[str]:
 
 def compose_config(verb: str, overrides: list[str], config_dir: Path | None = None) -> DictConfig:
     """Compose `verb`'s primary config with overrides; struct mode stays on."""
+    return compose_with_hydra(verb, overrides, config_dir)[0]
+
+
+def compose_with_hydra(verb: str, overrides: list[str], config_dir: Path | None = None) -> tuple[DictConfig, DictConfig]:
+    """`compose_config`, and its `hydra` node apart: the launcher and sweeper a sweep runs with."""
+    import copy
+
     import yaml
     from hydra import compose, initialize_config_dir
     from hydra.errors import HydraException
@@ -55,22 +62,19 @@ def compose_config(verb: str, overrides: list[str], config_dir: Path | None = No
     # values: a config error is answered before torch); Hydra's sweep plugins imported and checked now
     targets.check_tree(cfg, load=False)
     targets.check_tree(cfg.hydra, "hydra")
+    settings = copy.deepcopy(cfg.hydra)
     with open_dict(cfg):
         del cfg["hydra"]  # as compose() leaves it without return_hydra_config
     _refuse_added_typos(verb, overrides, config_dir)
     from dynrec_cli.config_lists import normalise_lists
 
     normalise_lists(cfg)  # `eval.ks=10` is [10] for every reader, the gate checks included
-    return cfg
+    return cfg, settings
 
 
-def sweeper_params(verb: str, overrides: list[str], config_dir: Path | None) -> dict[str, str]:
-    """`hydra.sweeper.params` of the composed config (a sweep file's grid): key -> sweep string."""
-    from hydra import compose, initialize_config_dir
-
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name=verb, overrides=_search_path(config_dir) + list(overrides), return_hydra_config=True)
-    params = OmegaConf.select(cfg, "hydra.sweeper.params") or {}
+def sweeper_params(settings: DictConfig) -> dict[str, str]:
+    """`hydra.sweeper.params` of the `hydra` node (a sweep file's grid): key -> sweep string."""
+    params = OmegaConf.select(settings, "sweeper.params") or {}
     return {str(key): str(value) for key, value in params.items()}
 
 
@@ -210,6 +214,9 @@ def run_sweep(
             sweeps.record_refusal(Path(hydra_cfg.sweep.dir), int(hydra_cfg.job.num), f"{cfg.run_dir}: {exc}")
             logging.getLogger(__name__).error("job %s failed: %s", cfg.run_dir, exc)
             return None
+        finally:  # a worker process is stopped without waiting once the sweep is done: nothing left in its buffers
+            sys.stdout.flush()
+            sys.stderr.flush()
         value = metrics.get(str(cfg.trainer.objective))
         return None if value is None else float(value)
 

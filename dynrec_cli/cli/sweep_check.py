@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from omegaconf import DictConfig
@@ -36,8 +37,7 @@ def refuse_sweeping_a_trained_run(verb: str, overrides: list[str]) -> None:
     """capture, rank and evaluate given run_dir=DIR read the one trained run in DIR and never
     train; Hydra's jobs would each get a folder of their own (DIR/<n>) and train a new model
     there, so such a sweep is refused with the way to vary the evaluation settings instead."""
-    from dynrec_cli.pipeline import NEEDS_TRAINED_RUN
-    from dynrec_cli.run_overrides import given_run_dir
+    from dynrec_cli.run_overrides import NEEDS_TRAINED_RUN, given_run_dir
 
     run_dir = given_run_dir(overrides)
     if verb in NEEDS_TRAINED_RUN and run_dir is not None:
@@ -49,27 +49,39 @@ def refuse_sweeping_a_trained_run(verb: str, overrides: list[str]) -> None:
         )
 
 
-def validate_sweep(verb: str, overrides: list[str], config_dir: Path | None) -> None:
+def validate_sweep(verb: str, overrides: list[str], config_dir: Path | None,
+                   on_launcher: Callable[[DictConfig], None] | None = None) -> None:
     """Compose the first job, then each other value of every swept key once; ConfigError on the
     first failure, or on a key that none of those jobs reads (config_unused.py). The grid of a sweep
     file (`hydra.sweeper.params`, e.g. `+sweep=adapters_seeds`) is checked as well, less the keys
-    the command line gives (they replace the file's lines)."""
+    the command line gives (they replace the file's lines). `on_launcher` gets `hydra.launcher`
+    once the first job composes, while the other values are still being checked."""
+    from dynrec_cli.config_checks import validate_config
     from dynrec_cli.config_unused import refuse_unused, unused_keys
 
     choices = _choices(overrides, "sweep overrides")
     first = [values[0] for values in choices]
-    _compose(verb, first, config_dir)  # a typo or a missing plugin: refused before the sweep file's grid is read
+    # a typo or a missing plugin: refused before the sweep file's grid is read; the names it builds
+    # are checked as text here, imported (torch) once the launcher has its workers starting
+    composed, settings = _hydra.compose_with_hydra(verb, first, config_dir)
+    if on_launcher is not None:
+        on_launcher(settings.launcher)
+    validate_config(composed)
+    checked = {tuple(first): composed}
     given = {values[0].split("=", 1)[0].lstrip("+~") for values in choices}
-    params = _hydra.sweeper_params(verb, first, config_dir)
+    params = _hydra.sweeper_params(settings)
     extra = _choices([f"{key}={value}" for key, value in params.items() if key not in given], "hydra.sweeper.params")
     choices, first = choices + extra, first + [values[0] for values in extra]
     jobs = [first] + [first[:i] + [value] + first[i + 1 :] for i, values in enumerate(choices) for value in values[1:]]
+    for job in jobs:
+        if tuple(job) not in checked:
+            checked[tuple(job)] = _compose(verb, job, config_dir)
     unused: set[str] | None = None
     for job in jobs:
-        found = unused_keys(_compose(verb, job, config_dir), verb, job, config_dir)
+        found = unused_keys(checked[tuple(job)], verb, job, config_dir)
         unused = found if unused is None else unused & found
     if unused:  # read by no job: refused as in a single run
-        refuse_unused(_compose(verb, first, config_dir), verb, first, config_dir, only=unused)
+        refuse_unused(checked[tuple(first)], verb, first, config_dir, only=unused)
 
 
 def _choices(overrides: list[str], where: str) -> list[list[str]]:

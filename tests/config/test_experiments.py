@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from dynrec_cli.cli._hydra import compose_config, sweeper_params
+from dynrec_cli.cli._hydra import compose_config, compose_with_hydra, sweeper_params
 from dynrec_cli.cli.sweep_check import validate_sweep
 from dynrec_cli.config_checks import validate_config
 from dynrec_cli.errors import ConfigError
@@ -41,7 +41,7 @@ def test_every_sweep_file_composes_with_its_grid(name: str) -> None:
         pytest.skip(f"{PLUGINS[name]} (extra `ray`) not installed")
     experiment = "ml100k_sasrec" if "sasrec" in name else "ml100k_dynrec"
     overrides = [f"+experiment={experiment}", f"+sweep={name}"]
-    params = sweeper_params("train", overrides, CONFIGS)
+    params = sweeper_params(compose_with_hydra("train", overrides, CONFIGS)[1])
     assert params and "seed" in params
     validate_sweep("train", overrides, CONFIGS)  # every value of the grid composes
 

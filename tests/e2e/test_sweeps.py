@@ -114,6 +114,16 @@ def test_joblib_runs_the_jobs_two_at_a_time_with_the_sequential_figures(tmp_path
     assert "sorted by valid/ndcg@10" in parallel.stdout
 
 
+def test_a_grid_value_refused_after_the_workers_started_stops_them_and_writes_nothing(tmp_path: Path) -> None:
+    # the joblib workers start once the first job composes; the second value of the grid is refused
+    done = _dynrec("train", "-m", "model=pop", "trainer.epochs=1,0", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
+                   f"run_dir={tmp_path / 'sweep'}")
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output
+    assert "trainer.epochs=0" in output and "Traceback" not in output
+    assert not (tmp_path / "sweep").exists()
+
+
 def test_a_launcher_plugin_not_installed_names_its_extra(cli, tmp_path: Path) -> None:
     if importlib.util.find_spec("hydra_plugins.hydra_ray_launcher") is not None:
         pytest.skip("the Ray launcher is installed here")
