@@ -124,7 +124,9 @@ class FinetuneStage(Stage):
         ResumePoint(ctx.run_dir / f"{self.NAME}{RESUME_SUFFIX}", "").clear()  # the stage is complete
         super().after_commit(ctx, manifest)
 
-    def _validator(self, ctx: StageContext, views: Any, device: torch.device) -> Callable[[torch.nn.Module], dict[str, np.ndarray]]:
+    def _validator(
+        self, ctx: StageContext, views: Any, device: torch.device
+    ) -> Callable[[torch.nn.Module], dict[str, np.ndarray]]:
         """The valid split's per-user figures on this rank's shard: model -> {"valid/ndcg@10": (users,), ...}
         (early stopping reads their means over every rank)."""
         cfg = ctx.cfg
