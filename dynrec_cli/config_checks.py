@@ -32,8 +32,10 @@ def _number(cfg: DictConfig, key: str, kind: type = int, minimum: float | None =
     return number
 
 
-def validate_config(cfg: DictConfig) -> None:
-    """Check (and normalise list-typed keys of) a composed config; ConfigError names the first bad key."""
+def validate_config(cfg: DictConfig, classes: bool = True) -> None:
+    """Check (and normalise list-typed keys of) a composed config; ConfigError names the first bad key.
+    `classes=False`: the classes it builds are checked as names only, and the caller imports them
+    (`targets.check_classes`; a sweep does it in a worker that imports torch anyway)."""
     from dynrec_cli import targets
     from dynrec_cli.config_lists import normalise_lists
     from dynrec_cli.config_rules import check_rules
@@ -82,7 +84,7 @@ def validate_config(cfg: DictConfig) -> None:
     check_rules(cfg)  # every numeric, enum and flag key: range or choices
     # the classes it builds, imported (torch): after the values, so that a bad value is said at
     # once; again for a sweep's job, whose values its sweeper chose
-    targets.check_tree(cfg)
+    targets.check_tree(cfg, load=classes)
 
 
 REQUIRED_HINTS = {"encoder.model": "a Hugging Face Hub id or a model folder, e.g. encoder.model=BAAI/bge-small-en-v1.5",

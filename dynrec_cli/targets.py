@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,6 +155,36 @@ def check_tree(cfg: DictConfig, root: str = "", load: bool = True) -> None:
         if path.startswith(LOGGING):
             _check_logging(path, node)
     _check_names(cfg, root)
+
+
+def named_classes(cfg: DictConfig) -> set[tuple[str, str]]:
+    """(place, name) of every class `cfg` names at a `_target_`: what `check_tree(cfg, load=False)`
+    matched as text and `check_classes` imports."""
+    named = set()
+    for path, node in _mappings(cfg, ""):
+        name = _value(node, "_target_") if "_target_" in node else None
+        if isinstance(name, str):
+            named.add((path, name))
+    return named
+
+
+def class_refusals(named: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(place, one-line message) for each named class that is not installed as what its place
+    allows; plain tuples, so that the check can run in another process (a sweep's warm worker,
+    where torch is imported already)."""
+    refusals = []
+    for place, name in sorted(named):
+        try:
+            resolve_at(place, name)
+        except Refused as exc:
+            refusals.append((exc.path, str(exc)))
+    return refusals
+
+
+def check_classes(named: Iterable[tuple[str, str]]) -> None:
+    """Import each named class and check what it is; Refused on the first that fails."""
+    for path, message in class_refusals(named)[:1]:
+        raise Refused(path, message)
 
 
 def _check_target(path: str, node: Any, load: bool = True) -> None:

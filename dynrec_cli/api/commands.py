@@ -194,6 +194,7 @@ def sweep(verb: str, overrides: Sequence[str], *, config_dir: str | os.PathLike[
           force: bool = False) -> Path:
     """A Hydra multirun (`dynrec VERB -m ...`): checks every swept value first, runs the jobs,
     writes the sweep summary; returns the sweep folder. DynrecError when jobs were refused."""
+    from dynrec_cli import targets
     from dynrec_cli.cli import _hydra, sweep_workers
     from dynrec_cli.cli.sweep_check import refuse_sweeping_a_trained_run, validate_sweep
 
@@ -211,10 +212,13 @@ def sweep(verb: str, overrides: Sequence[str], *, config_dir: str | os.PathLike[
 
         return pipeline.run_task(cfg, verb, force=force, overrides=job, config_dir=folder, keys_checked=True)
 
+    def check_classes(named: set[tuple[str, str]]) -> None:  # imported where torch is (or will be) anyway
+        (workers[0].check_classes if workers else targets.check_classes)(named)
+
     failures: list[str] = []
-    try:
-        validate_sweep(verb, overrides, folder, on_launcher=start_workers)  # a typo fails here, before any job runs
-        sweep_dir = _hydra.run_sweep(verb, overrides, folder, task, failures)
+    try:  # a typo fails here, before any job runs
+        composed = validate_sweep(verb, overrides, folder, on_launcher=start_workers, check_classes=check_classes)
+        sweep_dir = _hydra.run_sweep(verb, overrides, folder, task, failures, composed=composed)
     finally:
         for started in workers:
             started.stop()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import logging
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf, open_dict
@@ -176,7 +177,7 @@ def _one_line(exc: Exception) -> str:
 
 def run_sweep(
     verb: str, overrides: list[str], config_dir: Path | None, task: Callable[[DictConfig, list[str]], dict],
-    failures: list[str],
+    failures: list[str], composed: Sequence[Sequence[str]] = (),
 ) -> Path:
     """Hand the sweep to a real `@hydra.main` so the whole sweep grammar and plugins work.
 
@@ -186,7 +187,8 @@ def run_sweep(
     Jobs may run in other processes (hydra/launcher=joblib, ray, submitit): a job refused for bad
     input or config (DynrecError) is said in one line where it runs and recorded in the sweep
     folder; `failures` gets one "RUN_DIR: message" per refused job once the sweep is done, and
-    the other jobs still run. Returns the sweep folder.
+    the other jobs still run. `composed`: jobs (their overrides) composed and checked already,
+    which Hydra's sweeper does not compose once more before launching. Returns the sweep folder.
     """
     import hydra
     from hydra.core.hydra_config import HydraConfig
@@ -223,11 +225,39 @@ def run_sweep(
     saved = sys.argv
     sys.argv = ["dynrec", "--multirun", *_search_path(config_dir), *args]
     try:
-        job()
+        with _composed_already({_task_overrides(job) for job in composed}):
+            job()
     finally:
         sys.argv = saved
     failures.extend(sweeps.take_refusals(sweep_dir))
     return sweep_dir
+
+
+def _task_overrides(job: Sequence[str]) -> frozenset[str]:
+    """A job's overrides as Hydra's basic sweeper writes them into a batch: `key=value` as Hydra
+    prints it, without the `hydra` ones (and `run_dir`, which becomes `hydra.sweep.dir`)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = OverridesParser.create().parse_overrides([o for o in job if not o.startswith("run_dir=")])
+    return frozenset(f"{o.get_key_element()}={o.get_value_element_as_str()}" for o in parsed if not o.is_hydra_override())
+
+
+@contextlib.contextmanager
+def _composed_already(composed: set[frozenset[str]]) -> Iterator[None]:
+    """Hydra's sweepers compose every job of a batch before launching it (`validate_batch_is_legal`,
+    0.2-0.3 s a job); the jobs `validate_sweep` composed and checked are left out of that."""
+    from hydra.plugins.sweeper import Sweeper
+
+    validate = Sweeper.validate_batch_is_legal
+
+    def validate_the_others(self: Sweeper, batch: Sequence[Sequence[str]]) -> None:
+        validate(self, [job for job in batch if frozenset(job) not in composed])
+
+    Sweeper.validate_batch_is_legal = validate_the_others  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Sweeper.validate_batch_is_legal = validate  # type: ignore[method-assign]
 
 
 def _place(hydra_cfg: DictConfig, cfg: DictConfig) -> None:

@@ -50,23 +50,27 @@ def refuse_sweeping_a_trained_run(verb: str, overrides: list[str]) -> None:
 
 
 def validate_sweep(verb: str, overrides: list[str], config_dir: Path | None,
-                   on_launcher: Callable[[DictConfig], None] | None = None) -> None:
+                   on_launcher: Callable[[DictConfig], None] | None = None,
+                   check_classes: Callable[[set[tuple[str, str]]], None] | None = None) -> list[list[str]]:
     """Compose the first job, then each other value of every swept key once; ConfigError on the
     first failure, or on a key that none of those jobs reads (config_unused.py). The grid of a sweep
     file (`hydra.sweeper.params`, e.g. `+sweep=adapters_seeds`) is checked as well, less the keys
     the command line gives (they replace the file's lines). `on_launcher` gets `hydra.launcher`
-    once the first job composes, while the other values are still being checked."""
+    once the first job composes, while the other values are still being checked. The classes the
+    jobs build are checked last, by `check_classes` (default: imported here, `targets.check_classes`).
+    Returns the jobs composed (their overrides), which Hydra need not compose again."""
+    from dynrec_cli import targets
     from dynrec_cli.config_checks import validate_config
     from dynrec_cli.config_unused import refuse_unused, unused_keys
 
     choices = _choices(overrides, "sweep overrides")
     first = [values[0] for values in choices]
-    # a typo or a missing plugin: refused before the sweep file's grid is read; the names it builds
-    # are checked as text here, imported (torch) once the launcher has its workers starting
+    # a typo or a missing plugin: refused before the sweep file's grid is read; the names the jobs
+    # build are matched as text while composing, and imported (torch) once every value composed
     composed, settings = _hydra.compose_with_hydra(verb, first, config_dir)
     if on_launcher is not None:
         on_launcher(settings.launcher)
-    validate_config(composed)
+    validate_config(composed, classes=False)
     checked = {tuple(first): composed}
     given = {values[0].split("=", 1)[0].lstrip("+~") for values in choices}
     params = _hydra.sweeper_params(settings)
@@ -82,6 +86,9 @@ def validate_sweep(verb: str, overrides: list[str], config_dir: Path | None,
         unused = found if unused is None else unused & found
     if unused:  # read by no job: refused as in a single run
         refuse_unused(checked[tuple(first)], verb, first, config_dir, only=unused)
+    named = set().union(*(targets.named_classes(cfg) for cfg in checked.values()))
+    (check_classes or targets.check_classes)(named)
+    return [list(job) for job in checked]
 
 
 def _choices(overrides: list[str], where: str) -> list[list[str]]:
@@ -97,5 +104,5 @@ def _compose(verb: str, overrides: list[str], config_dir: Path | None) -> DictCo
     from dynrec_cli.config_checks import validate_config
 
     cfg = _hydra.compose_config(verb, overrides, config_dir)
-    validate_config(cfg)  # ranges too, not only key names
+    validate_config(cfg, classes=False)  # ranges too, not only key names; the classes: validate_sweep
     return cfg

@@ -3,8 +3,9 @@
 Hydra's joblib launcher starts its workers when it hands out the first job; each then imports
 torch and dynrec (2-3 s) before it runs anything, and at the end loky stops them one by one. Here
 they start as soon as the sweep's launcher is known, importing what a job imports while this
-process checks the grid; the launcher's own `Parallel` (same settings, so joblib reuses the
-executor) then finds them ready. Once the sweep is done they are stopped at once: every job has
+process checks the grid; one of them then imports and checks the classes the jobs build (so this
+process never imports torch), and the launcher's own `Parallel` (same settings, so joblib reuses
+the executor) finds them ready. Once the sweep is done they are stopped at once: every job has
 written its run folder by then.
 """
 
@@ -42,8 +43,20 @@ def import_job_modules() -> int:
 class Workers:
     """Warm joblib workers: `stop()` once the sweep is done (or refused)."""
 
-    def __init__(self, warming: Iterator[int]) -> None:
+    def __init__(self, settings: dict[str, Any], warming: Iterator[int]) -> None:
+        self._settings = settings
         self._warming = warming  # kept until stop(): joblib aborts a generator that is collected early
+
+    def check_classes(self, named: set[tuple[str, str]]) -> None:
+        """`targets.check_classes` in a worker: the classes the jobs build are imported there (with
+        torch, which the parent then never imports); Refused here, before the sweep starts."""
+        from joblib import Parallel, delayed
+
+        from dynrec_cli import targets
+
+        (refusals,) = Parallel(**self._settings)([delayed(targets.class_refusals)(sorted(named))])
+        for path, message in refusals[:1]:
+            raise targets.Refused(path, message)
 
     def stop(self) -> None:
         """Stop the workers without waiting for them to wind down (1-2 s with torch loaded), or
@@ -76,7 +89,7 @@ def start(launcher: DictConfig) -> Workers | None:
     from joblib import Parallel, delayed
 
     warming = Parallel(**settings, return_as="generator_unordered")(delayed(import_job_modules)() for _ in range(count))
-    return Workers(warming)
+    return Workers(settings, warming)
 
 
 def joblib_settings(launcher: DictConfig) -> dict[str, Any]:

@@ -114,13 +114,26 @@ def test_joblib_runs_the_jobs_two_at_a_time_with_the_sequential_figures(tmp_path
     assert "sorted by valid/ndcg@10" in parallel.stdout
 
 
-def test_a_grid_value_refused_after_the_workers_started_stops_them_and_writes_nothing(tmp_path: Path) -> None:
+# a value refused by the parent's check, and a class name that matches the allowlist's pattern but is
+# not installed: imported and refused by a warm worker (joblib), or by the parent (basic)
+REFUSED = {
+    "value": (["model=pop", "trainer.epochs=1,0"], "trainer.epochs=0"),
+    "class": (["model=sasrec", "trainer.optimizer._target_=torch.optim.Adam,torch.optim.NoSuchOptimiser"],
+              "trainer.optimizer._target_='torch.optim.NoSuchOptimiser' is not a torch.optim optimiser class (no such class is installed)"),
+}
+
+
+@pytest.mark.parametrize("launcher", [["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"], []], ids=["joblib", "basic"])
+@pytest.mark.parametrize("refused", REFUSED, ids=list(REFUSED))
+def test_a_grid_value_refused_after_the_workers_started_stops_them_and_writes_nothing(
+        tmp_path: Path, refused: str, launcher: list[str]) -> None:
     # the joblib workers start once the first job composes; the second value of the grid is refused
-    done = _dynrec("train", "-m", "model=pop", "trainer.epochs=1,0", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
-                   f"run_dir={tmp_path / 'sweep'}")
+    grid, message = REFUSED[refused]
+    done = _dynrec("train", "-m", *grid, *launcher, f"run_dir={tmp_path / 'sweep'}")
     output = done.stdout + done.stderr
     assert done.returncode == 2, output
-    assert "trainer.epochs=0" in output and "Traceback" not in output
+    assert message in output and "Traceback" not in output
+    assert len(output.strip().splitlines()) == 1, output
     assert not (tmp_path / "sweep").exists()
 
 
