@@ -54,7 +54,11 @@ class Workers:
 
         from dynrec_cli import targets
 
-        (refusals,) = Parallel(**self._settings)([delayed(targets.class_refusals)(sorted(named))])
+        try:
+            (refusals,) = Parallel(**self._settings)([delayed(targets.class_refusals)(sorted(named))])
+        except Exception as exc:  # noqa: BLE001 - a worker lost (killed, out of memory): the check runs here
+            log.warning("joblib worker could not check the classes (%s); checking them in this process", exc)
+            refusals = targets.class_refusals(named)
         for path, message in refusals[:1]:
             raise targets.Refused(path, message)
 

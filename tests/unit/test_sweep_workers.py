@@ -57,3 +57,23 @@ def test_the_launcher_runs_its_jobs_in_the_warm_workers_and_stop_ends_them() -> 
 @pytest.mark.parametrize("overrides", [[], ["hydra/launcher=joblib", "hydra.launcher.n_jobs=1"]], ids=["basic", "one-job"])
 def test_no_workers_where_the_jobs_run_in_this_process(overrides: list[str]) -> None:
     assert start(_launcher(*overrides)) is None
+
+
+def test_a_class_is_checked_in_a_worker_and_still_refused_when_the_workers_are_lost() -> None:
+    from joblib.externals.loky import reusable_executor
+
+    from dynrec_cli.targets import Refused
+
+    missing = {("trainer.optimizer", "torch.optim.NoSuchOptimiser")}
+    workers = start(_launcher("hydra/launcher=joblib", "hydra.launcher.n_jobs=2"))
+    assert workers is not None
+    try:
+        workers.check_classes({("trainer.optimizer", "torch.optim.Adam")})
+        with pytest.raises(Refused, match=r"NoSuchOptimiser' is not a torch.optim optimiser class \(no such class"):
+            workers.check_classes(missing)
+        for pid in list(reusable_executor._executor._processes):
+            psutil.Process(pid).kill()  # a worker killed (out of memory): the check is still made
+        with pytest.raises(Refused, match="NoSuchOptimiser"):
+            workers.check_classes(missing)
+    finally:
+        workers.stop()
