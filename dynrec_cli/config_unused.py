@@ -44,12 +44,11 @@ class Readers:
 
 
 def _model(cfg: DictConfig, attribute: str, default: bool) -> bool:
-    from dynrec_cli.training.checkpoint import model_class
+    """A trait of the configured model class, read without importing it (a model the allowlist
+    refuses gets `default`: that is the other checks' question)."""
+    from dynrec_cli.targets import MODEL_TRAITS
 
-    try:
-        return bool(getattr(model_class(str(cfg.model._target_)), attribute, default))
-    except Exception:  # noqa: BLE001 - a model the other checks refuse; not this module's question
-        return default
+    return MODEL_TRAITS.get(str(cfg.model.get("_target_")), {}).get(attribute, default)
 
 
 def _csv(cfg: DictConfig) -> bool:

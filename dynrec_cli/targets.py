@@ -54,6 +54,15 @@ MODELS = Family("a dynrec model", "torch.nn:Module", names=(
     "dynrec_cli.models.sasrec.SASRec", "dynrec_cli.models.gru4rec.GRU4Rec", "dynrec_cli.models.pop.Popularity",
     "dynrec_cli.models.zeroshot.ZeroShot", "dynrec_cli.models.dynrec.DynRec",
 ))
+# what the config checks read of each model class without importing it (torch): whether it has a
+# training loop, whether it reads item text (tests/unit/test_model_traits.py holds these to the classes)
+MODEL_TRAITS: dict[str, dict[str, bool]] = {
+    "dynrec_cli.models.sasrec.SASRec": {"trainable": True, "uses_text": False},
+    "dynrec_cli.models.gru4rec.GRU4Rec": {"trainable": True, "uses_text": False},
+    "dynrec_cli.models.pop.Popularity": {"trainable": False, "uses_text": False},
+    "dynrec_cli.models.zeroshot.ZeroShot": {"trainable": False, "uses_text": True},
+    "dynrec_cli.models.dynrec.DynRec": {"trainable": True, "uses_text": True},
+}
 ADAPTERS = Family("a dynrec adapter", "torch.nn:Module", nullable=True, names=(
     "dynrec_cli.adapters.projection.LinearAdapter", "dynrec_cli.adapters.projection.MLPAdapter",
     "dynrec_cli.adapters.moe.MoEAdapter",

@@ -43,9 +43,11 @@ def compose(verb: str, overrides: Sequence[str], config_dir: str | os.PathLike[s
 
 
 def compose_run(verb: str, given: list[str], config_dir: str | os.PathLike[str] | None,
-                check: bool = True) -> tuple[list[str], DictConfig]:
+                check: bool = True, classes: bool = True) -> tuple[list[str], DictConfig]:
     """The run's recorded overrides and the given ones, and their composed config. A name the
-    allowlist refuses (targets.py) that a recorded override set is blamed on DIR/overrides.json."""
+    allowlist refuses (targets.py) that a recorded override set is blamed on DIR/overrides.json.
+    `classes=False`: the classes the config builds are checked as names only (the caller imports
+    them later: `targets.check_classes`)."""
     from dynrec_cli.cli import _hydra
     from dynrec_cli.targets import Refused
 
@@ -69,7 +71,7 @@ def compose_run(verb: str, given: list[str], config_dir: str | os.PathLike[str] 
     if check:  # values before torch is imported: a bad one is refused in well under a second
         from dynrec_cli.config_checks import validate_config
 
-        validate_config(cfg)
+        validate_config(cfg, classes=classes)
     return overrides, cfg
 
 
@@ -105,11 +107,14 @@ def execute(
             raise ConfigError(f"--fail-under {key}={floor}: expected KEY=NUMBER, e.g. test/ndcg@10=0.05") from None
     for key, floor in gates.items():  # a limit that decides nothing (NaN, <= 0, > 1 for a rate) is refused
         check_floor(f"{key}={floor}", key, floor)
-    overrides, cfg = compose_run(verb, list(overrides), config_dir)
+    overrides, cfg = compose_run(verb, list(overrides), config_dir, classes=False)
     if int(os.environ.get("RANK", "0")) == 0:  # one voice under torchrun; before any stage and the gates' options
         from dynrec_cli.config_unused import refuse_unused
 
         refuse_unused(cfg, verb, overrides, _folder(config_dir))
+    from dynrec_cli import targets
+
+    targets.check_classes(targets.named_classes(cfg))  # imported (torch) once every key and value passed
     baseline_dir = _folder(baseline, "baseline")
     drops = list(max_drop)
     if gates or drops or baseline_dir is not None:

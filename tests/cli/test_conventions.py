@@ -104,6 +104,8 @@ def _heavy_modules_after(code: str) -> tuple[str, list[str]]:
     ["evaluate", "--fail-under", "test/ndcg@10=0.1", "run_dir=runs/none", "eval.kss=[5]"],
     ["train", "data.text_template={0}"],
     ["evaluate", "--fail-under", "test/ndcg@10=0", "run_dir=runs/none"],  # a floor that decides nothing
+    ["train", "model=pop", "trainer.epochs=3"],  # a key nothing reads with this model
+    ["train", "-m", "model=pop,sasrec", "rank.mmr.lambda=0.5"],  # the same in a sweep
 ])
 def test_config_errors_are_answered_before_torch_is_imported(args: list[str]) -> None:
     said, heavy = _heavy_modules_after(
@@ -135,6 +137,7 @@ def test_a_class_checked_after_the_values_is_still_refused_before_any_work(cli, 
     """Composing matches `_target_` names as text only (no torch); validate_config then imports the
     class and checks what it is, before any stage runs."""
     run = tmp_path / "run"
-    result = cli("train", f"run_dir={run}", "trainer.optimizer._target_=torch.optim.lr_scheduler.StepLR")
-    assert result.exit_code == 2 and "is not a torch.optim optimiser class" in " ".join(result.output.split())
+    for wrong in ("torch.optim.lr_scheduler.StepLR", "torch.optim.NoSuchOptimiser"):  # a class of the wrong kind, none
+        result = cli("train", f"run_dir={run}", f"trainer.optimizer._target_={wrong}")
+        assert result.exit_code == 2 and "is not a torch.optim optimiser class" in " ".join(result.output.split())
     assert not run.exists()
